@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class AiEngineConfig(AppConfig):
+    name = "ai_engine"

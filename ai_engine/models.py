@@ -1,0 +1,1 @@
+"""AI gateway, prompt library and generated content (tenant schema): built in the AI engine issue."""

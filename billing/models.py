@@ -1,0 +1,1 @@
+"""Platform billing of tenants (plans, subscriptions, invoices): built in the billing issue."""

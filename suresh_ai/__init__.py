@@ -1,0 +1,1 @@
+"""SURESH AI ORIGIN project package: settings, URL routing and cross-cutting web plumbing."""

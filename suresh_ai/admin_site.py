@@ -1,0 +1,50 @@
+"""The Django admin, behind verified two-factor on every domain.
+
+On the public domain it serves platform staff (is_staff). On a tenant's domain it serves that
+tenant's owners and admins, and every tenant-scoped model admin filters to that tenant.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_otp.admin import OTPAdminSite
+
+from suresh_ai.tenancy import is_verified, request_tenant
+from tenants.models import Membership, Role
+
+
+def is_public_request(request: HttpRequest) -> bool:
+    tenant = getattr(request, "tenant", None)
+    return tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
+
+
+def tenant_admin_role(request: HttpRequest) -> str | None:
+    """The member's role when it allows the tenant admin (owner or admin), else None."""
+    if is_public_request(request) or not request.user.is_authenticated:
+        return None
+    cached = getattr(request, "_admin_role", False)
+    if cached is not False:
+        return cast(str | None, cached)
+    membership = Membership.objects.filter(tenant=request_tenant(request), user=request.user).first()  # type: ignore[attr-defined]
+    role = membership.role if membership and membership.role in (Role.OWNER, Role.ADMIN) else None
+    request._admin_role = role  # type: ignore[attr-defined]
+    return role
+
+
+class SureshAdminSite(OTPAdminSite):
+    site_header = "SURESH AI ORIGIN administration"
+    site_title = "SURESH AI ORIGIN admin"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_authenticated and is_verified(user)):  # type: ignore[union-attr]
+            return False
+        if is_public_request(request):
+            return bool(user.is_staff)
+        return tenant_admin_role(request) is not None
+
+
+admin_site = SureshAdminSite(name="admin")

@@ -1,0 +1,56 @@
+"""Base API views: rate limiting runs before permission checks, so failed keys are limited too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, generics, serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+class ThrottleFirstMixin:
+    """DRF checks permissions before throttles; we throttle first so 401s and 403s count as well."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.format_kwarg = self.get_format_suffix(**kwargs)  # type: ignore[attr-defined]
+        negotiated = self.perform_content_negotiation(request)  # type: ignore[attr-defined]
+        request.accepted_renderer, request.accepted_media_type = negotiated
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)  # type: ignore[attr-defined]
+        auth_error: exceptions.APIException | None = None
+        try:
+            self.perform_authentication(request)  # type: ignore[attr-defined]
+        except exceptions.AuthenticationFailed as exc:
+            # Rate-limit the failed attempt as an anonymous caller, then report the failure.
+            request._not_authenticated()  # type: ignore[attr-defined]
+            auth_error = exc
+        self.check_throttles(request)  # type: ignore[attr-defined]
+        if auth_error is not None:
+            raise auth_error
+        self.check_permissions(request)  # type: ignore[attr-defined]
+
+
+class BaseAPIView(ThrottleFirstMixin, APIView):
+    pass
+
+
+class BaseGenericAPIView(ThrottleFirstMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    pass
+
+
+class StrictSerializerMixin:
+    """Reject fields the serializer does not know, instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(self.fields)  # type: ignore[attr-defined]
+            unknown = sorted(set(data) - known)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    message = serializers.CharField(help_text="Human-readable explanation.")
+    detail = serializers.DictField(help_text="Per-field messages for validation errors; extra data otherwise.")

@@ -1,0 +1,139 @@
+"""Cross-cutting request plumbing: request ids, body limits, session timeouts, headers, request logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import structlog
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+
+from suresh_ai.api.errors import error_response, is_api_path
+
+logger = logging.getLogger("suresh_ai.request")
+
+Handler = Callable[[HttpRequest], HttpResponse]
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Accept a well-formed X-Request-ID or make one; bind it to every log line; return it."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over MAX_REQUEST_BODY_BYTES before anything reads them (DRF's parsers do not check)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(400, "bad_request", "Content-Length is not a number.")
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return error_response(
+                413,
+                "request_too_large",
+                f"The request body is {length} bytes; the limit is {settings.MAX_REQUEST_BODY_BYTES}.",
+                {"limit_bytes": settings.MAX_REQUEST_BODY_BYTES},
+            )
+        return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Sign out after SESSION_IDLE_TIMEOUT seconds idle or SESSION_ABSOLUTE_TIMEOUT since sign-in,
+    and bind each session to the tenant it was first used on: elsewhere it is anonymous."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            schema = getattr(getattr(request, "tenant", None), "schema_name", None)
+            bound = request.session.setdefault("tenant_schema", schema)
+            if bound != schema:
+                request.user = AnonymousUser()
+                return self.get_response(request)
+            now = int(time.time())
+            started = request.session.get("auth_started_at", now)
+            last_seen = request.session.get("last_seen_at", now)
+            if now - last_seen > settings.SESSION_IDLE_TIMEOUT or now - started > settings.SESSION_ABSOLUTE_TIMEOUT:
+                logout(request)
+                request.session_expired = True  # type: ignore[attr-defined]
+            else:
+                request.session.setdefault("auth_started_at", now)
+                # Write at most once a minute: idle precision of a minute costs far fewer DB writes.
+                if now - last_seen >= 60 or "last_seen_at" not in request.session:
+                    request.session["last_seen_at"] = now
+        return self.get_response(request)
+
+
+class RateLimitHeadersMiddleware:
+    """Copy the rate-limit decision made by GcraThrottle onto the response."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        result = getattr(request, "rate_limit", None)
+        if result is not None:
+            for name, value in result.headers().items():
+                response[name] = value
+        return response
+
+
+class RequestLogMiddleware:
+    """One JSON line per request: request id, tenant, user, method, path, status, duration."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        tenant = getattr(getattr(request, "tenant", None), "schema_name", None)
+        structlog.contextvars.bind_contextvars(tenant=tenant)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        api_key = getattr(request, "api_key_prefix", None)
+        logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": user_id,
+                "api_key_prefix": api_key,
+                "tenant": tenant,
+            },
+        )
+        return response
+
+
+def api_or_page_error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    if is_api_path(request):
+        return error_response(status, code, message)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,30 @@
+"""Test settings: real PostgreSQL and Redis, fast password hashing, mail kept in memory."""
+
+from typing import Any
+
+from suresh_ai.settings.base import *  # noqa: F403
+from suresh_ai.settings.base import CACHES, STORAGES, env
+from suresh_ai.settings.logging import LOGGING
+
+DEBUG = False
+# Argon2 is deliberately slow; tests create many users. Production keeps Argon2 (base settings).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
+LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": "WARNING"}}
+
+# Tests use their own Redis database and key prefix so they never share queues or keys with a dev server.
+REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="sai-test")
+_cache: dict[str, Any] = dict(CACHES["default"])
+_cache.update(LOCATION=REDIS_URL, KEY_PREFIX=CACHE_KEY_PREFIX)
+CACHES = {"default": _cache}
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
+PLATFORM_DOMAIN = "localhost"
+TENANT_BASE_DOMAIN = "localhost"
+PUBLIC_URL_PORT = ""
+
+# No collectstatic before tests: serve from the finders with plain (unhashed) names.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,32 @@
+"""URLs on a tenant's domain: the web app, the API and the tenant admin."""
+
+from django.urls import include, path, re_path
+
+from suresh_ai.api.errors import api_not_found
+from tenants.views import auth, pages
+
+handler400 = "suresh_ai.api.errors.handler400"
+handler403 = "suresh_ai.api.errors.handler403"
+handler404 = "suresh_ai.api.errors.handler404"
+handler500 = "suresh_ai.api.errors.handler500"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("login/", auth.login_view, name="login"),
+    path("login/otp/", auth.login_otp_view, name="login-otp"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("invitations/<str:token>/", auth.invitation_accept_view, name="invitation-accept"),
+    path("account/2fa/", auth.two_factor, name="two-factor"),
+    path("team/", pages.team, name="team"),
+    path("team/<int:pk>/role/", pages.member_role, name="member-role"),
+    path("team/<int:pk>/remove/", pages.member_remove, name="member-remove"),
+    path("team/invitations/<int:pk>/revoke/", pages.invitation_revoke, name="invitation-revoke"),
+    path("api-keys/", pages.api_keys, name="api-keys"),
+    path("api-keys/<int:pk>/revoke/", pages.api_key_revoke, name="api-key-revoke"),
+    path("branding/", pages.branding, name="branding"),
+    path("", include("suresh_ai.urls_api")),
+    path("", include("suresh_ai.urls_common")),
+]
+
+# Unknown API paths answer in the API's error shape even with DEBUG on.
+urlpatterns += [re_path(r"^api/", api_not_found)]

@@ -1,0 +1,136 @@
+"""Admin for tenancy: platform staff see everything on the public domain; tenant admins their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from suresh_ai.admin_site import admin_site, is_public_request, tenant_admin_role
+from tenants.models import ApiKey, Domain, Invitation, Membership, Partner, Tenant, User
+
+
+class PlatformOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Visible only to platform staff on the public domain."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_public_request(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_public_request(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_public_request(request) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_public_request(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_public_request(request) and super().has_delete_permission(request, obj)
+
+
+class TenantScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Platform staff see all rows; on a tenant domain its owners and admins see only its rows."""
+
+    tenant_field = "tenant"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if is_public_request(request):
+            return queryset
+        return queryset.filter(**{self.tenant_field: request.tenant})  # type: ignore[attr-defined]
+
+    def _tenant_admin(self, request: HttpRequest) -> bool:
+        return tenant_admin_role(request) is not None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._tenant_admin(request) or (is_public_request(request) and super().has_module_permission(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._tenant_admin(request) or (is_public_request(request) and super().has_view_permission(request, obj))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._tenant_admin(request) or (
+            is_public_request(request) and super().has_change_permission(request, obj)
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._tenant_admin(request) or (
+            is_public_request(request) and super().has_delete_permission(request, obj)
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # New members, invitations and keys go through their services (web app or API), never raw rows.
+        return False
+
+
+class DomainInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Domain
+    extra = 0
+
+
+@admin.register(Tenant, site=admin_site)
+class TenantAdmin(PlatformOnlyAdmin):
+    list_display = ("name", "schema_name", "status", "plan", "partner", "created_at")
+    list_filter = ("status", "plan", "partner")
+    search_fields = ("name", "slug", "schema_name")
+    readonly_fields = ("schema_name", "slug", "created_at")
+    inlines = (DomainInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Tenants are created by tenants.services.tenant_create (sign-up, API or `create_tenant`).
+        return False
+
+
+@admin.register(Partner, site=admin_site)
+class PartnerAdmin(PlatformOnlyAdmin):
+    list_display = ("name", "domain", "created_at")
+    search_fields = ("name", "domain")
+
+
+@admin.register(User, site=admin_site)
+class UserAdmin(PlatformOnlyAdmin, DjangoUserAdmin):  # type: ignore[misc]
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
+    search_fields = ("email", "full_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name",)}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(Membership, site=admin_site)
+class MembershipAdmin(TenantScopedAdmin):
+    list_display = ("user", "tenant", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__email",)
+    readonly_fields = ("tenant", "user", "created_at")
+
+
+@admin.register(Invitation, site=admin_site)
+class InvitationAdmin(TenantScopedAdmin):
+    list_display = ("email", "tenant", "role", "status", "created_at", "expires_at")
+    list_filter = ("status", "role")
+    search_fields = ("email",)
+    readonly_fields = (
+        "tenant",
+        "token_hash",
+        "invited_by",
+        "accepted_by",
+        "accepted_at",
+        "email_sent_at",
+        "created_at",
+    )
+
+
+@admin.register(ApiKey, site=admin_site)
+class ApiKeyAdmin(TenantScopedAdmin):
+    list_display = ("name", "prefix", "tenant", "scopes", "created_at", "last_used_at", "revoked_at")
+    search_fields = ("name", "prefix")
+    readonly_fields = ("tenant", "prefix", "key_hash", "created_by", "created_at", "last_used_at")

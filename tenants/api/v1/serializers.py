@@ -1,0 +1,133 @@
+"""Request and response shapes of the tenancy API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from suresh_ai.api.views import StrictSerializerMixin
+from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, User
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ("id", "email", "full_name", "date_joined")
+        read_only_fields = fields
+
+
+class TenantSerializer(serializers.ModelSerializer[Tenant]):
+    domain = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tenant
+        fields = (
+            "id",
+            "name",
+            "slug",
+            "status",
+            "plan",
+            "domain",
+            "display_name",
+            "logo",
+            "primary_colour",
+            "support_email",
+            "email_sender_name",
+            "require_2fa",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_domain(self, tenant: Tenant) -> str:
+        return getattr(tenant, "domain_url", "") or ""
+
+
+class TenantUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Tenant]):
+    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    logo = serializers.CharField(required=False, allow_blank=True, help_text="data:image/png;base64,… or empty")
+    primary_colour = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+    support_email = serializers.EmailField(required=False, allow_blank=True)
+    email_sender_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    require_2fa = serializers.BooleanField(required=False)
+
+
+class ApiKeyPrincipalSerializer(serializers.Serializer[ApiKey]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+
+
+class MeSerializer(serializers.Serializer[dict[str, object]]):
+    user = UserSerializer(allow_null=True)
+    api_key = ApiKeyPrincipalSerializer(allow_null=True)
+    role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
+    tenant = TenantSerializer()
+    otp_verified = serializers.BooleanField()
+
+
+class MembershipSerializer(serializers.ModelSerializer[Membership]):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "user", "role", "created_at")
+        read_only_fields = fields
+
+
+class MembershipUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Membership]):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationSerializer(serializers.ModelSerializer[Invitation]):
+    invited_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ("id", "email", "role", "status", "invited_by", "created_at", "expires_at", "email_sent_at")
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(StrictSerializerMixin, serializers.Serializer[Invitation]):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationAcceptSerializer(StrictSerializerMixin, serializers.Serializer[Invitation]):
+    token = serializers.CharField(max_length=200)
+
+
+class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields: tuple[str, ...] = (
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "is_active",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class ApiKeyCreateSerializer(StrictSerializerMixin, serializers.Serializer[ApiKey]):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=3
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The full key. Shown once: store it now.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = (*ApiKeySerializer.Meta.fields, "key")
+        read_only_fields = fields

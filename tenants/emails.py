@@ -1,0 +1,52 @@
+"""Branded email: HTML and text bodies carrying the tenant's (or partner's, or platform's) brand."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+def brand_for(tenant: Tenant | None) -> dict[str, str]:
+    """The brand a message or page shows: the tenant's, else its partner's, else the platform's."""
+    if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        return {"name": "SURESH AI ORIGIN", "colour": "#4f46e5", "logo": "", "support_email": "", "sender": ""}
+    partner = tenant.partner
+    return {
+        "name": tenant.brand_name,
+        "colour": tenant.primary_colour or (partner.primary_colour if partner else "#4f46e5"),
+        "logo": tenant.logo or (partner.logo if partner else ""),
+        "support_email": tenant.support_email or (partner.support_email if partner else ""),
+        "sender": tenant.email_sender_name or (partner.email_sender_name if partner else "") or tenant.brand_name,
+    }
+
+
+def _from_address(sender_name: str) -> str:
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+    safe_name = sender_name.replace('"', "").replace("\n", " ").strip()
+    return f'"{safe_name}" <{address}>' if safe_name else settings.DEFAULT_FROM_EMAIL
+
+
+def branded_email_send(*, tenant: Tenant | None, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+    """Render ``emails/<template>.txt`` and ``.html`` with the brand and send them."""
+    brand = brand_for(tenant)
+    full_context = {**context, "brand": brand}
+    text_body = render_to_string(f"emails/{template}.txt", full_context)
+    html_body = render_to_string(f"emails/{template}.html", full_context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text_body,
+        from_email=_from_address(brand["sender"]),
+        to=[to],
+        reply_to=[brand["support_email"]] if brand["support_email"] else None,
+    )
+    message.attach_alternative(html_body, "text/html")
+    message.send()
+    logger.info("email_sent", extra={"template": template, "tenant": getattr(tenant, "schema_name", None)})

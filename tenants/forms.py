@@ -1,0 +1,76 @@
+"""Web forms: validation only; the views hand cleaned data to services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from tenants.models import ApiKey, Role
+
+
+class LoginForm(forms.Form):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class OtpForm(forms.Form):
+    token = forms.CharField(
+        label="Code from your authenticator app (or a backup code)",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class SignupForm(forms.Form):
+    company = forms.CharField(label="Business name", max_length=100)
+    slug = forms.SlugField(
+        label="Workspace address", max_length=40, help_text="Lowercase letters, digits and hyphens, e.g. acme."
+    )
+    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters and not a common password.",
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150, required=False)
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters and not a common password.",
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.ANALYST)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="What will use this key, e.g. 'Shop sync'.")
+    scopes = forms.MultipleChoiceField(
+        label="Scopes", choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=["read"]
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires (optional)", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+
+class BrandingForm(forms.Form):
+    display_name = forms.CharField(label="Display name", max_length=100, required=False)
+    primary_colour = forms.RegexField(
+        label="Primary colour", regex=r"^#[0-9a-fA-F]{6}$", widget=forms.TextInput(attrs={"type": "color"})
+    )
+    support_email = forms.EmailField(label="Support email", required=False)
+    email_sender_name = forms.CharField(label="Email sender name", max_length=100, required=False)
+    logo = forms.FileField(label="Logo (PNG, JPEG or WebP)", required=False)
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    require_2fa = forms.BooleanField(label="Require two-factor sign-in for every member", required=False)

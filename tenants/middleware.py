@@ -1,0 +1,38 @@
+"""Tenant routing: the Host header picks the tenant (and its schema) from the Domain table."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+from suresh_ai.api.errors import error_response
+from suresh_ai.tenancy import db
+from tenants.models import Domain, Tenant
+
+# Probes come from load balancers by IP, not by tenant host: they always run on the public schema.
+HOSTLESS_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        db().set_schema_to_public()
+        if request.path in HOSTLESS_PATHS:
+            request.tenant = Tenant(schema_name=get_public_schema_name(), name="public")  # type: ignore[attr-defined]
+            self.setup_url_routing(request, force_public=True)
+            return None
+        host = request.META.get("HTTP_HOST", "") or request.META.get("SERVER_NAME", "")
+        hostname = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
+        if hostname.startswith("www."):
+            hostname = hostname[4:]
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first() if hostname else None
+        if domain is None:
+            return error_response(400, "invalid_host", f'No site is served at "{hostname[:100]}".')
+        tenant = domain.tenant
+        if tenant.status == Tenant.Status.SUSPENDED:
+            return error_response(403, "tenant_suspended", "This workspace is suspended. Contact support.")
+        tenant.domain_url = hostname
+        request.tenant = tenant  # type: ignore[attr-defined]
+        db().set_tenant(tenant)
+        self.setup_url_routing(request)
+        return None

@@ -1,0 +1,435 @@
+"""Writes for tenancy, accounts and teams. Each function owns its transaction and side effects."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import get_tenant_base_migrate_command_class, schema_exists
+
+from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from suresh_ai.tenancy import db
+from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
+
+logger = logging.getLogger(__name__)
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+RESERVED_SLUGS = frozenset(
+    {"www", "api", "app", "admin", "public", "static", "media", "mail", "status", "help", "docs", "tenant-template"}
+)
+API_KEY_PREFIX = "sai_"
+LOGO_DATA_URL_RE = re.compile(r"^data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$")
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- Platform bootstrap ------------------------------------------------------------------------
+
+
+def platform_ensure(*, domain: str | None = None) -> Tenant:
+    """Create the public tenant and its domain if missing, and bring the template schema up to date."""
+    domain = domain or settings.PLATFORM_DOMAIN
+    with transaction.atomic():
+        public, _ = Tenant.objects.get_or_create(
+            schema_name=settings.PUBLIC_SCHEMA_NAME,
+            defaults={"name": "SURESH AI ORIGIN", "slug": "public"},
+        )
+        Domain.objects.get_or_create(domain=domain, defaults={"tenant": public, "is_primary": True})
+    template_schema_refresh()
+    return public
+
+
+def template_schema_refresh() -> None:
+    """Apply any unapplied tenant migrations to the template schema new tenants are cloned from."""
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template}"')
+    db().set_schema(template)
+    try:
+        call_command(get_tenant_base_migrate_command_class()(), verbosity=0, interactive=False)
+    finally:
+        db().set_schema_to_public()
+
+
+# --- Tenants -----------------------------------------------------------------------------------
+
+
+def tenant_domain_for(slug: str) -> str:
+    return f"{slug}.{settings.TENANT_BASE_DOMAIN}"
+
+
+def _validate_slug(slug: str) -> None:
+    if not SLUG_RE.match(slug):
+        raise ValidationFailed.for_field(
+            "slug", "Use 3-40 lowercase letters, digits or hyphens, starting with a letter."
+        )
+    if slug in RESERVED_SLUGS:
+        raise ValidationFailed.for_field("slug", "This name is reserved.")
+    if Tenant.objects.filter(slug=slug).exists():
+        raise ValidationFailed.for_field("slug", "This name is already taken.")
+
+
+def user_validate_password(password: str, *, email: str = "") -> None:
+    try:
+        validate_password(password, user=User(email=email))
+    except DjangoValidationError as exc:
+        raise ValidationFailed("password: " + " ".join(exc.messages), detail={"password": exc.messages}) from exc
+
+
+def user_create(*, email: str, password: str, full_name: str = "") -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationFailed.for_field("email", "An account with this email already exists.")
+    user_validate_password(password, email=email)
+    return User.objects.create_user(email=email, password=password, full_name=full_name)
+
+
+@dataclass(frozen=True)
+class TenantCreated:
+    tenant: Tenant
+    owner: User
+    domain: str
+    seconds: float
+
+
+def tenant_create(
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    owner_full_name: str = "",
+    partner: Partner | None = None,
+    custom_domain: str | None = None,
+) -> TenantCreated:
+    """Create a tenant, its schema (cloned from the template), its domain(s) and its owner.
+
+    All in one transaction: PostgreSQL DDL is transactional, so any failure leaves no schema,
+    tenant, domain, user or membership behind. An existing user becomes the owner when
+    ``owner_password`` is None; otherwise a new account is created.
+    """
+    started = time.perf_counter()
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.for_field("name", "This field may not be blank.")
+    _validate_slug(slug)
+    if custom_domain and Domain.objects.filter(domain=custom_domain).exists():
+        raise ValidationFailed.for_field("custom_domain", "This domain is already in use.")
+    template = settings.TENANT_TEMPLATE_SCHEMA
+    if not schema_exists(template):
+        template_schema_refresh()
+    schema_name = "t_" + slug.replace("-", "_")
+    try:
+        with transaction.atomic():
+            if owner_password is None:
+                owner = User.objects.filter(email__iexact=owner_email).first()
+                if owner is None:
+                    raise ValidationFailed.for_field("owner_email", "No account with this email.")
+            else:
+                owner = user_create(email=owner_email, password=owner_password, full_name=owner_full_name)
+            tenant = Tenant.objects.create(
+                name=name, slug=slug, schema_name=schema_name, display_name=name, partner=partner
+            )
+            domain = tenant_domain_for(slug)
+            Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+            if custom_domain:
+                Domain.objects.create(domain=custom_domain, tenant=tenant, is_primary=False)
+            Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
+            CloneSchema().clone_schema(template, schema_name, "DATA")
+            db().set_schema_to_public()
+    except IntegrityError as exc:
+        raise Conflict("A tenant with this name or domain already exists.", code="tenant_exists") from exc
+    seconds = time.perf_counter() - started
+    logger.info("tenant_created", extra={"tenant": schema_name, "seconds": round(seconds, 3)})
+    return TenantCreated(tenant=tenant, owner=owner, domain=domain, seconds=seconds)
+
+
+def tenant_update_branding(*, tenant: Tenant, data: dict[str, object]) -> Tenant:
+    allowed = {"display_name", "logo", "primary_colour", "support_email", "email_sender_name", "require_2fa"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationFailed("Unknown fields.", detail={field: ["Unknown field."] for field in sorted(unknown)})
+    logo = data.get("logo")
+    if isinstance(logo, str) and logo:
+        if len(logo) > settings.MAX_LOGO_BYTES * 4 // 3 + 64:
+            raise ValidationFailed.for_field("logo", f"The logo must be at most {settings.MAX_LOGO_BYTES} bytes.")
+        if not LOGO_DATA_URL_RE.match(logo):
+            raise ValidationFailed.for_field("logo", "Upload a PNG, JPEG or WebP image.")
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        for field, value in data.items():
+            setattr(locked, field, value)
+        try:
+            locked.full_clean(exclude=["schema_name", "slug", "name", "partner"])
+        except DjangoValidationError as exc:
+            detail = exc.message_dict
+            raise ValidationFailed("; ".join(f"{f}: {' '.join(m)}" for f, m in detail.items()), detail=detail) from exc
+        locked.save(update_fields=[*data.keys()])
+    return locked
+
+
+# --- Teams ------------------------------------------------------------------------------------
+
+
+def _check_can_grant(*, actor_role: str, role: str) -> None:
+    if role not in Role.values:
+        raise ValidationFailed.for_field("role", f'"{role}" is not a valid choice.')
+    if role == Role.OWNER and actor_role != Role.OWNER:
+        raise Forbidden("Only an owner can grant the owner role.")
+
+
+@dataclass(frozen=True)
+class InvitationIssued:
+    invitation: Invitation
+    token: str
+
+
+def invitation_create(
+    *, tenant: Tenant, email: str, role: str, invited_by: User | None, actor_role: str
+) -> InvitationIssued:
+    """Invite someone by email; the email is sent by a task once the transaction commits."""
+    email = email.strip().lower()
+    _check_can_grant(actor_role=actor_role, role=role)
+    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        raise ValidationFailed.for_field("email", "This person is already a member.")
+    token = secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                tenant=tenant,
+                email=email,
+                role=role,
+                token_hash=_sha256(token),
+                invited_by=invited_by,
+                expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+            )
+            from tenants.tasks import invitation_send_email
+
+            transaction.on_commit(lambda: invitation_send_email.delay(invitation_id=invitation.pk, token=token))
+    except IntegrityError as exc:
+        raise Conflict("A pending invitation for this email already exists.", code="invitation_exists") from exc
+    logger.info("invitation_created", extra={"tenant": tenant.schema_name, "invitation_id": invitation.pk})
+    return InvitationIssued(invitation=invitation, token=token)
+
+
+def invitation_find(*, token: str) -> Invitation:
+    invitation = Invitation.objects.select_related("tenant").filter(token_hash=_sha256(token)).first()
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        raise NotFound("This invitation does not exist or was already used.", code="invitation_invalid")
+    if invitation.expires_at <= timezone.now():
+        raise NotFound("This invitation has expired. Ask for a new one.", code="invitation_expired")
+    return invitation
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Turn a pending invitation into a membership. The token works exactly once."""
+    with transaction.atomic():
+        invitation = invitation_find(token=token)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status != Invitation.Status.PENDING:
+            raise NotFound("This invitation does not exist or was already used.", code="invitation_invalid")
+        if invitation.email.lower() != user.email.lower():
+            raise Forbidden("This invitation was sent to another email address.", code="invitation_wrong_user")
+        membership, _ = Membership.objects.get_or_create(
+            tenant=invitation.tenant, user=user, defaults={"role": invitation.role}
+        )
+        invitation.status = Invitation.Status.ACCEPTED
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["status", "accepted_at", "accepted_by"])
+    return membership
+
+
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.status != Invitation.Status.PENDING:
+            raise Conflict("Only a pending invitation can be revoked.", code="invitation_not_pending")
+        locked.status = Invitation.Status.REVOKED
+        locked.save(update_fields=["status"])
+    return locked
+
+
+def _owners_left_after(*, membership: Membership) -> int:
+    return Membership.objects.filter(tenant_id=membership.tenant_id, role=Role.OWNER).exclude(pk=membership.pk).count()
+
+
+def membership_change_role(*, membership: Membership, role: str, actor_role: str) -> Membership:
+    _check_can_grant(actor_role=actor_role, role=role)
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role == Role.OWNER and actor_role != Role.OWNER:
+            raise Forbidden("Only an owner can change another owner's role.")
+        if locked.role == Role.OWNER and role != Role.OWNER and _owners_left_after(membership=locked) == 0:
+            raise Conflict("A tenant must keep at least one owner.", code="last_owner")
+        locked.role = role
+        locked.save(update_fields=["role"])
+    return locked
+
+
+def membership_remove(*, membership: Membership, actor_role: str) -> None:
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role == Role.OWNER and actor_role != Role.OWNER:
+            raise Forbidden("Only an owner can remove an owner.")
+        if locked.role == Role.OWNER and _owners_left_after(membership=locked) == 0:
+            raise Conflict("A tenant must keep at least one owner.", code="last_owner")
+        locked.delete()
+
+
+def role_at_least(role: str | None, minimum: str) -> bool:
+    return role is not None and ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiKeyIssued:
+    api_key: ApiKey
+    raw_key: str
+
+
+def api_key_create(
+    *, tenant: Tenant, name: str, scopes: list[str], created_by: User | None, expires_at: datetime | None = None
+) -> ApiKeyIssued:
+    """Create a key; the raw key is returned once and only its hash is kept."""
+    if not name.strip():
+        raise ValidationFailed.for_field("name", "This field may not be blank.")
+    bad = [s for s in scopes if s not in ApiKey.Scope.values]
+    if bad or not scopes:
+        raise ValidationFailed.for_field("scopes", "Choose one or more of read, write, admin.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed.for_field("expires_at", "The expiry must be in the future.")
+    prefix = secrets.token_hex(4)
+    raw_key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(30)}"
+    api_key = ApiKey.objects.create(
+        tenant=tenant,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=_sha256(raw_key),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    logger.info("api_key_created", extra={"tenant": tenant.schema_name, "api_key_prefix": prefix})
+    return ApiKeyIssued(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        api_key.refresh_from_db(fields=["revoked_at"])
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey, every_seconds: int = 60) -> None:
+    """Record use at most once a minute per key, so reads do not each cost a write."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= timedelta(seconds=every_seconds):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+
+
+def api_key_resolve(*, raw_key: str) -> ApiKey | None:
+    """The active key matching ``raw_key`` (any tenant: the caller checks it belongs to the request's)."""
+    if not raw_key.startswith(API_KEY_PREFIX):
+        return None
+    prefix = raw_key[len(API_KEY_PREFIX) :].split("_", 1)[0]
+    api_key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+    if api_key is None or not secrets.compare_digest(api_key.key_hash, _sha256(raw_key)):
+        return None
+    if not api_key.is_active:
+        return None
+    return api_key
+
+
+def invitation_accept_url(*, tenant: Tenant, token: str) -> str:
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    return f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(tenant.slug)}{port}/invitations/{token}/"
+
+
+def invitation_email_send(*, invitation_id: int, token: str) -> bool:
+    """Email the invitation, branded by the tenant whose schema this runs in. Idempotent."""
+    from tenants.emails import branded_email_send
+
+    tenant = db().tenant
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update().select_related("invited_by").filter(pk=invitation_id).first()
+        )
+        if invitation is None or invitation.tenant_id != tenant.pk:
+            logger.warning("invitation_email_skipped", extra={"invitation_id": invitation_id, "reason": "not found"})
+            return False
+        if invitation.email_sent_at is not None or invitation.status != Invitation.Status.PENDING:
+            return False
+        branded_email_send(
+            tenant=tenant,
+            to=invitation.email,
+            subject=f"You are invited to {tenant.brand_name}",
+            template="invitation",
+            context={
+                "invitation": invitation,
+                "accept_url": invitation_accept_url(tenant=tenant, token=token),
+                "inviter": invitation.invited_by.email if invitation.invited_by else "",
+            },
+        )
+        invitation.email_sent_at = timezone.now()
+        invitation.save(update_fields=["email_sent_at"])
+    return True
+
+
+def invitation_accept_new_user(*, token: str, password: str, full_name: str = "") -> User:
+    """Create the invited person's account and membership together, or neither."""
+    with transaction.atomic():
+        invitation = invitation_find(token=token)
+        user = user_create(email=invitation.email, password=password, full_name=full_name)
+        invitation_accept(token=token, user=user)
+    return user
+
+
+# --- Two-factor ---------------------------------------------------------------------------------
+
+
+def two_factor_backup_codes_reset(*, user: User) -> list[str]:
+    """Replace the user's backup codes with a fresh set; the codes are shown once."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": "Backup codes"})
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(settings.OTP_BACKUP_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def two_factor_confirm(*, device: TOTPDevice) -> list[str]:
+    """Mark a verified TOTP device confirmed and issue backup codes."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return two_factor_backup_codes_reset(user=device.user)
+
+
+def two_factor_disable(*, user: User) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()

@@ -1,0 +1,29 @@
+"""Background jobs for tenancy. Tenant-aware: each runs in the schema it was sent from."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any
+
+from celery import shared_task
+
+from suresh_ai.tenancy import db
+from tenants import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="tenants.invitation_send_email",
+    queue="default",
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 5},
+)
+def invitation_send_email(*, invitation_id: int, token: str) -> dict[str, Any]:
+    """Send one invitation email; sending again after success is a no-op."""
+    sent = services.invitation_email_send(invitation_id=invitation_id, token=token)
+    return {"invitation_id": invitation_id, "sent": sent, "schema": db().schema_name}

@@ -1,0 +1,1 @@
+"""Server-rendered web app pages for accounts and teams."""

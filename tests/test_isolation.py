@@ -1,0 +1,121 @@
+"""Isolation matrix: every tenancy endpoint, two tenants, keys and sessions, with positive controls."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from suresh_ai.testing import TenantFixture, login_client, make_member
+from tenants.models import ApiKey, Invitation, Membership, Role
+from tenants.services import api_key_create, invitation_create
+
+
+def _objects(fixture: TenantFixture) -> dict[str, int]:
+    """One member (not the owner), one pending invitation and one key, for object-level calls."""
+    analyst = make_member(fixture.tenant, Role.ANALYST)
+    invitation = invitation_create(
+        tenant=fixture.tenant,
+        email=f"new@{fixture.tenant.slug}.in",
+        role=Role.VIEWER,
+        invited_by=None,
+        actor_role=Role.OWNER,
+    ).invitation
+    key = api_key_create(tenant=fixture.tenant, name="other", scopes=["read"], created_by=None).api_key
+    member = Membership.objects.get(tenant=fixture.tenant, user=analyst)
+    return {"member": member.pk, "invitation": invitation.pk, "key": key.pk}
+
+
+def _object_calls(ids: dict[str, int]) -> list[tuple[str, str, dict[str, str] | None]]:
+    return [
+        ("get", f"/api/v1/members/{ids['member']}/", None),
+        ("patch", f"/api/v1/members/{ids['member']}/", {"role": "viewer"}),
+        ("get", f"/api/v1/invitations/{ids['invitation']}/", None),
+        ("get", f"/api/v1/api-keys/{ids['key']}/", None),
+        ("delete", f"/api/v1/invitations/{ids['invitation']}/", None),
+        ("delete", f"/api/v1/api-keys/{ids['key']}/", None),
+        ("delete", f"/api/v1/members/{ids['member']}/", None),
+    ]
+
+
+def _call(client: Client, method: str, path: str, body: dict[str, str] | None) -> int:
+    if body is None:
+        return getattr(client, method)(path).status_code
+    return getattr(client, method)(path, body, content_type="application/json").status_code
+
+
+COLLECTIONS = ["/api/v1/me/", "/api/v1/tenant/", "/api/v1/members/", "/api/v1/invitations/", "/api/v1/api-keys/"]
+
+
+@pytest.mark.parametrize("auth", ["key", "session"])
+def test_tenant_a_gets_404_on_b_objects_and_2xx_on_its_own(
+    alpha: TenantFixture, beta: TenantFixture, auth: str
+) -> None:
+    alpha_ids, beta_ids = _objects(alpha), _objects(beta)
+    client = alpha.key_client() if auth == "key" else login_client(alpha, alpha.owner)
+    if auth == "session":
+        client.defaults["HTTP_X_CSRFTOKEN"] = ""  # test client skips CSRF checks unless enforce_csrf_checks
+    for method, path, body in _object_calls(beta_ids):
+        assert _call(client, method, path, body) == 404, (method, path)
+    # Nothing of beta's was touched by the refused calls.
+    assert Membership.objects.filter(pk=beta_ids["member"], role=Role.ANALYST).exists()
+    assert Invitation.objects.get(pk=beta_ids["invitation"]).status == Invitation.Status.PENDING
+    assert ApiKey.objects.get(pk=beta_ids["key"]).revoked_at is None
+    # Positive control: the same calls on alpha's own objects succeed.
+    for method, path, body in _object_calls(alpha_ids):
+        assert _call(client, method, path, body) in (200, 204), (method, path)
+
+
+@pytest.mark.parametrize("auth", ["key", "session"])
+def test_lists_show_only_own_tenant(alpha: TenantFixture, beta: TenantFixture, auth: str) -> None:
+    _objects(alpha)
+    _objects(beta)
+    client = alpha.key_client() if auth == "key" else login_client(alpha, alpha.owner)
+    members = client.get("/api/v1/members/").json()["results"]
+    assert members
+    assert all(m["user"]["email"].endswith("@alpha.in") for m in members)
+    invitations = client.get("/api/v1/invitations/").json()["results"]
+    assert [i["email"] for i in invitations] == ["new@alpha.in"]
+    keys = client.get("/api/v1/api-keys/").json()["results"]
+    assert keys
+    assert {k["id"] for k in keys} == set(ApiKey.objects.filter(tenant=alpha.tenant).values_list("id", flat=True))
+    assert client.get("/api/v1/tenant/").json()["slug"] == "alpha"
+
+
+@pytest.mark.parametrize("path", COLLECTIONS)
+def test_a_key_on_b_domain_is_401(alpha: TenantFixture, beta: TenantFixture, path: str) -> None:
+    wrong_domain = Client(HTTP_HOST=beta.host, HTTP_AUTHORIZATION=f"Bearer {alpha.admin_key}")
+    response = wrong_domain.get(path)
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_api_key"
+    assert alpha.key_client().get(path).status_code == 200  # positive control
+
+
+@pytest.mark.parametrize("path", COLLECTIONS)
+def test_a_session_on_b_domain_is_anonymous(alpha: TenantFixture, beta: TenantFixture, path: str) -> None:
+    client = login_client(alpha, alpha.owner)
+    assert client.get(path).status_code == 200  # positive control on its own domain
+    response = client.get(path, HTTP_HOST=beta.host)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, beta: TenantFixture) -> None:
+    client = Client(HTTP_HOST=beta.host, HTTP_AUTHORIZATION=f"Bearer {alpha.admin_key}")
+    before = (Invitation.objects.filter(tenant=beta.tenant).count(), ApiKey.objects.filter(tenant=beta.tenant).count())
+    assert (
+        client.post(
+            "/api/v1/invitations/", {"email": "x@y.in", "role": "viewer"}, content_type="application/json"
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post("/api/v1/api-keys/", {"name": "x", "scopes": ["read"]}, content_type="application/json").status_code
+        == 401
+    )
+    assert (
+        client.patch("/api/v1/tenant/", {"display_name": "pwned"}, content_type="application/json").status_code == 401
+    )
+    after = (Invitation.objects.filter(tenant=beta.tenant).count(), ApiKey.objects.filter(tenant=beta.tenant).count())
+    assert before == after
+    beta.tenant.refresh_from_db()
+    assert beta.tenant.display_name == "Beta Traders"
