@@ -371,7 +371,10 @@ def invitation_email_send(*, invitation_id: int, token: str) -> bool:
     tenant = db().tenant
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update().select_related("invited_by").filter(pk=invitation_id).first()
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("invited_by")
+            .filter(pk=invitation_id)
+            .first()
         )
         if invitation is None or invitation.tenant_id != tenant.pk:
             logger.warning("invitation_email_skipped", extra={"invitation_id": invitation_id, "reason": "not found"})

@@ -16,7 +16,6 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="tenants.invitation_send_email",
-    queue="default",
     time_limit=60,
     soft_time_limit=45,
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),

@@ -38,6 +38,10 @@ class BaseGenericAPIView(ThrottleFirstMixin, generics.GenericAPIView):  # type: 
     pass
 
 
+class BaseListAPIView(ThrottleFirstMixin, generics.ListAPIView):  # type: ignore[type-arg]
+    """A paginated list (``get``); subclasses may add ``post`` for creation."""
+
+
 class StrictSerializerMixin:
     """Reject fields the serializer does not know, instead of silently ignoring them."""
 

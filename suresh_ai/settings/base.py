@@ -211,12 +211,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {"type": "http", "scheme": "bearer", "description": "API key: sai_<prefix>_<secret>"}
-        }
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
 }
 
 # Requests per minute and burst, per API key or signed-in user; anonymous requests per IP.

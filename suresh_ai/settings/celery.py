@@ -17,6 +17,8 @@ CELERY_TASK_TIME_LIMIT = _env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = _env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every task is routed explicitly by name; new queues are added here, never on the decorator.
+CELERY_TASK_ROUTES = {"tenants.*": {"queue": "default"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Workers log through Django's LOGGING (JSON lines) rather than Celery's own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView
+from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView, BaseListAPIView
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import selectors, services
 from tenants.api.v1 import serializers as s
@@ -56,16 +56,15 @@ class TenantView(BaseAPIView):
         return Response(s.TenantSerializer(tenant).data)
 
 
-class MemberListView(BaseGenericAPIView):
+class MemberListView(BaseListAPIView):
     serializer_class = s.MembershipSerializer
 
     def get_queryset(self) -> QuerySet[Membership]:
         return selectors.memberships_of(tenant=request_tenant(self.request))
 
     @extend_schema(summary="Members of this tenant")
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
 
 
 class MemberDetailView(BaseGenericAPIView):
@@ -98,7 +97,7 @@ class MemberDetailView(BaseGenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationListView(BaseGenericAPIView):
+class InvitationListView(BaseListAPIView):
     serializer_class = s.InvitationSerializer
     read_role = Role.ADMIN
     read_scope = "admin"
@@ -109,9 +108,8 @@ class InvitationListView(BaseGenericAPIView):
         return selectors.invitations_of(tenant=request_tenant(self.request))
 
     @extend_schema(summary="Invitations of this tenant")
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(request=s.InvitationCreateSerializer, responses={201: s.InvitationSerializer}, summary="Invite")
     def post(self, request: Request) -> Response:
@@ -148,7 +146,7 @@ class InvitationDetailView(BaseGenericAPIView):
         return Response(self.get_serializer(invitation).data)
 
 
-class ApiKeyListView(BaseGenericAPIView):
+class ApiKeyListView(BaseListAPIView):
     serializer_class = s.ApiKeySerializer
     read_role = Role.ADMIN
     read_scope = "admin"
@@ -159,9 +157,8 @@ class ApiKeyListView(BaseGenericAPIView):
         return selectors.api_keys_of(tenant=request_tenant(self.request))
 
     @extend_schema(summary="API keys of this tenant (never the secret)")
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(
         request=s.ApiKeyCreateSerializer,
