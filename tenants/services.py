@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import get_tenant_base_migrate_command_class, schema_exists
+from django_tenants.utils import get_tenant_base_migrate_command_class, schema_context, schema_exists
 
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
@@ -135,7 +135,8 @@ def tenant_create(
         template_schema_refresh()
     schema_name = "t_" + slug.replace("-", "_")
     try:
-        with transaction.atomic():
+        # Tenants are platform records: created from the public schema whatever the caller's context.
+        with schema_context(settings.PUBLIC_SCHEMA_NAME), transaction.atomic():
             if owner_password is None:
                 owner = User.objects.filter(email__iexact=owner_email).first()
                 if owner is None:
@@ -208,15 +209,17 @@ def invitation_create(
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise ValidationFailed.for_field("email", "This person is already a member.")
     token = secrets.token_urlsafe(32)
+    now = timezone.now()
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
+                created_at=now,
                 tenant=tenant,
                 email=email,
                 role=role,
                 token_hash=_sha256(token),
                 invited_by=invited_by,
-                expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+                expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
             )
             from tenants.tasks import invitation_send_email
 

@@ -255,11 +255,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "Authenticator app"})
         form = OtpForm(request.POST or None)
         if request.method == "POST" and action == "confirm" and form.is_valid():
-            if device.verify_token(form.cleaned_data["token"].replace(" ", "")):
+            allowed, _ = device.verify_is_allowed()  # django-otp throttles after each wrong code
+            if not allowed:
+                form.add_error("token", "Too many wrong codes in a row. Wait a few seconds, then try the current code.")
+            elif device.verify_token(form.cleaned_data["token"].replace(" ", "")):
                 codes = services.two_factor_confirm(device=device)
                 otp_login(request, device)
                 return render(request, "account/backup_codes.html", {"codes": codes})
-            form.add_error("token", "That code is not valid. Check the time on your phone and try again.")
+            else:
+                form.add_error("token", "That code is not valid. Check the time on your phone and try again.")
         secret = base64.b32encode(device.bin_key).decode()
         return render(
             request,
