@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+import sentry_sdk
 import structlog
 from django.conf import settings
 from django.contrib.auth import logout
@@ -114,9 +115,13 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         tenant = getattr(getattr(request, "tenant", None), "schema_name", None)
         structlog.contextvars.bind_contextvars(tenant=tenant)
+        # Sentry gets the tenant's schema and the user's id, never their email or name.
+        sentry_sdk.set_tag("tenant", tenant or "none")
         response = self.get_response(request)
         user = getattr(request, "user", None)
         user_id = user.pk if user is not None and user.is_authenticated else None
+        if user_id is not None:
+            sentry_sdk.set_user({"id": str(user_id)})
         api_key = getattr(request, "api_key_prefix", None)
         logger.info(
             "request",

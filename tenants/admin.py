@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from suresh_ai.admin_site import admin_site, is_public_request, tenant_admin_role
-from tenants.models import ApiKey, Domain, Invitation, Membership, Partner, Tenant, User
+from suresh_ai.errors import ApplicationError
+from tenants import services
+from tenants.models import ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
 
 
 class PlatformOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -111,6 +113,26 @@ class MembershipAdmin(TenantScopedAdmin):
     list_filter = ("role",)
     search_fields = ("user__email",)
     readonly_fields = ("tenant", "user", "created_at")
+
+    def _actor_role(self, request: HttpRequest) -> str:
+        return Role.OWNER if is_public_request(request) else (tenant_admin_role(request) or Role.VIEWER)
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        """Role changes go through the service, so the owner rules hold in the admin too."""
+        try:
+            services.membership_change_role(membership=obj, role=obj.role, actor_role=self._actor_role(request))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        try:
+            services.membership_remove(membership=obj, actor_role=self._actor_role(request))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset:
+            self.delete_model(request, membership)
 
 
 @admin.register(Invitation, site=admin_site)

@@ -19,7 +19,13 @@ def init_sentry(*, dsn: str, environment: str, release: str) -> bool:
         dsn=dsn,
         environment=environment,
         release=release,
-        send_default_pii=False,
+        # No personal data: no user details from requests, no bodies, no local variables, no SQL values.
+        data_collection={
+            "user_info": False,
+            "http_bodies": [],
+            "stack_frame_variables": False,
+            "database_query_data": False,
+        },
         integrations=[DjangoIntegration(), CeleryIntegration(), RedisIntegration(), LoggingIntegration()],
         traces_sample_rate=0.0,
     )

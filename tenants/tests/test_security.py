@@ -254,3 +254,14 @@ def test_cors_allow_list(alpha: TenantFixture, settings) -> None:  # type: ignor
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.alpha.in"
     other = client.get("/api/v1/me/", HTTP_ORIGIN="https://evil.example")
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_tenant_admin_role_edits_keep_the_owner_rules(alpha: TenantFixture) -> None:
+    admin_user = make_member(alpha.tenant, Role.ADMIN)
+    client = _login_with_otp(alpha, admin_user, _totp_device(admin_user))
+    owner = Membership.objects.get(tenant=alpha.tenant, user=alpha.owner)
+    client.post(f"/admin/tenants/membership/{owner.pk}/change/", {"role": "viewer"})
+    assert Membership.objects.get(pk=owner.pk).role == Role.OWNER  # an admin cannot demote an owner
+    analyst = Membership.objects.get(user=make_member(alpha.tenant, Role.ANALYST))
+    client.post(f"/admin/tenants/membership/{analyst.pk}/change/", {"role": "viewer"})
+    assert Membership.objects.get(pk=analyst.pk).role == Role.VIEWER
