@@ -160,6 +160,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tenants.views.auth.lockout_response"
 AXES_VERBOSE = False
+# Client IPs come from REMOTE_ADDR unless NUM_PROXIES trusted proxies sit in front: a forged
+# X-Forwarded-For must not buy an attacker a fresh lockout counter or rate-limit bucket.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="SURESH AI ORIGIN")
 OTP_BACKUP_CODE_COUNT = 10
@@ -199,6 +207,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SURESH AI ORIGIN API",

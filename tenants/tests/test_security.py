@@ -265,3 +265,12 @@ def test_tenant_admin_role_edits_keep_the_owner_rules(alpha: TenantFixture) -> N
     analyst = Membership.objects.get(user=make_member(alpha.tenant, Role.ANALYST))
     client.post(f"/admin/tenants/membership/{analyst.pk}/change/", {"role": "viewer"})
     assert Membership.objects.get(pk=analyst.pk).role == Role.VIEWER
+
+
+def test_forged_forwarded_for_does_not_escape_lockout(alpha: TenantFixture) -> None:
+    client = alpha.client()
+    wrong = {"username": alpha.owner.email, "password": "wrong-password-123"}
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", wrong, HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}")
+    right = {"username": alpha.owner.email, "password": PASSWORD}
+    assert client.post("/login/", right, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
