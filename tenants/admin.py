@@ -8,6 +8,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from suresh_ai.admin_site import admin_site, is_public_request, tenant_admin_role
 from suresh_ai.errors import ApplicationError
@@ -156,3 +160,14 @@ class ApiKeyAdmin(TenantScopedAdmin):
     list_display = ("name", "prefix", "tenant", "scopes", "created_at", "last_used_at", "revoked_at")
     search_fields = ("name", "prefix")
     readonly_fields = ("tenant", "prefix", "key_hash", "created_by", "created_at", "last_used_at")
+
+
+# Platform staff manage people's second factors (e.g. a lost phone) on the public admin only.
+@admin.register(TOTPDevice, site=admin_site)
+class PlatformTOTPDeviceAdmin(PlatformOnlyAdmin, TOTPDeviceAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(StaticDevice, site=admin_site)
+class PlatformStaticDeviceAdmin(PlatformOnlyAdmin, StaticDeviceAdmin):  # type: ignore[misc]
+    pass

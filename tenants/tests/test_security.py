@@ -274,3 +274,15 @@ def test_forged_forwarded_for_does_not_escape_lockout(alpha: TenantFixture) -> N
         client.post("/login/", wrong, HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}")
     right = {"username": alpha.owner.email, "password": PASSWORD}
     assert client.post("/login/", right, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+
+
+def test_staff_can_manage_devices_in_public_admin(db: None) -> None:
+    staff = User.objects.create_user(email="ops@platform.in", password=PASSWORD, is_staff=True, is_superuser=True)
+    device = _totp_device(staff)
+    client = Client(HTTP_HOST="localhost")
+    client.post(
+        "/admin/login/",
+        {"username": staff.email, "password": PASSWORD, "otp_device": device.persistent_id, "otp_token": _code(device)},
+    )
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 200
+    assert client.get("/admin/otp_static/staticdevice/").status_code == 200
