@@ -8,6 +8,12 @@ from ops import views as ops_views
 from suresh_ai.admin_site import admin_site
 from tenants.views.auth import BrandedPasswordResetView
 
+# Both URLconfs re-export these: every host answers errors in one shape (JSON under /api/).
+handler400 = "suresh_ai.api.errors.handler400"
+handler403 = "suresh_ai.api.errors.handler403"
+handler404 = "suresh_ai.api.errors.handler404"
+handler500 = "suresh_ai.api.errors.handler500"
+
 password_reset_patterns = [
     path(
         "password-reset/",
@@ -21,7 +27,7 @@ password_reset_patterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="auth/password_reset_confirm.html"),
+        auth_views.PasswordResetConfirmView.as_view(template_name="auth/password_reset.html"),
         name="password_reset_confirm",
     ),
     path(

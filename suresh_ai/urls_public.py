@@ -2,12 +2,8 @@
 
 from django.urls import include, path
 
+from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
 from tenants.views import auth, public
-
-handler400 = "suresh_ai.api.errors.handler400"
-handler403 = "suresh_ai.api.errors.handler403"
-handler404 = "suresh_ai.api.errors.handler404"
-handler500 = "suresh_ai.api.errors.handler500"
 
 urlpatterns = [
     path("", public.landing, name="home"),

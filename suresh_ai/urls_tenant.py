@@ -3,12 +3,8 @@
 from django.urls import include, path, re_path
 
 from suresh_ai.api.errors import api_not_found
+from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
 from tenants.views import auth, pages
-
-handler400 = "suresh_ai.api.errors.handler400"
-handler403 = "suresh_ai.api.errors.handler403"
-handler404 = "suresh_ai.api.errors.handler404"
-handler500 = "suresh_ai.api.errors.handler500"
 
 urlpatterns = [
     path("", pages.home, name="home"),

@@ -209,3 +209,18 @@ def test_dark_mode_and_accessibility_basics(alpha: TenantFixture) -> None:
     assert 'href="#main"' in page
     css = b"".join(Client(HTTP_HOST=alpha.host).get("/static/css/app.css").streaming_content).decode()  # type: ignore[attr-defined]
     assert "prefers-color-scheme: dark" in css
+
+
+def test_password_reset_end_to_end(alpha: TenantFixture) -> None:
+    client = alpha.client()
+    assert client.post("/password-reset/", {"email": "OWNER@alpha.in"}).url == "/password-reset/sent/"
+    link = re.search(r"http://alpha\.localhost(/password-reset/[^/]+/[^/]+/)", mail.outbox[0].body)
+    assert link is not None
+    form_page = client.get(link.group(1), follow=True)
+    assert b"new_password1" in form_page.content
+    new_password = "another-long-passphrase-77"
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password})
+    assert done.url == "/password-reset/done/"
+    fresh = alpha.client()
+    assert fresh.post("/login/", {"username": alpha.owner.email, "password": new_password}).url == "/"
+    assert client.get(link.group(1), follow=True).content.count(b"invalid or was already used") == 1

@@ -25,6 +25,13 @@ def _principal(request: Request) -> Principal:
     return principal
 
 
+class TeamAdminOnly:
+    """Invitations and keys are for owners and admins (keys: the admin scope), to read and to write."""
+
+    read_role = write_role = Role.ADMIN
+    read_scope = write_scope = "admin"
+
+
 class MeView(BaseAPIView):
     @extend_schema(responses=s.MeSerializer, summary="Who is calling, in which tenant, with which role")
     def get(self, request: Request) -> Response:
@@ -97,12 +104,8 @@ class MemberDetailView(BaseGenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationListView(BaseListAPIView):
+class InvitationListView(TeamAdminOnly, BaseListAPIView):
     serializer_class = s.InvitationSerializer
-    read_role = Role.ADMIN
-    read_scope = "admin"
-    write_role = Role.ADMIN
-    write_scope = "admin"
 
     def get_queryset(self) -> QuerySet[Invitation]:
         return selectors.invitations_of(tenant=request_tenant(self.request))
@@ -126,12 +129,8 @@ class InvitationListView(BaseListAPIView):
         return Response(self.get_serializer(issued.invitation).data, status=status.HTTP_201_CREATED)
 
 
-class InvitationDetailView(BaseGenericAPIView):
+class InvitationDetailView(TeamAdminOnly, BaseGenericAPIView):
     serializer_class = s.InvitationSerializer
-    read_role = Role.ADMIN
-    read_scope = "admin"
-    write_role = Role.ADMIN
-    write_scope = "admin"
 
     def get_queryset(self) -> QuerySet[Invitation]:
         return selectors.invitations_of(tenant=request_tenant(self.request))
@@ -146,12 +145,8 @@ class InvitationDetailView(BaseGenericAPIView):
         return Response(self.get_serializer(invitation).data)
 
 
-class ApiKeyListView(BaseListAPIView):
+class ApiKeyListView(TeamAdminOnly, BaseListAPIView):
     serializer_class = s.ApiKeySerializer
-    read_role = Role.ADMIN
-    read_scope = "admin"
-    write_role = Role.ADMIN
-    write_scope = "admin"
 
     def get_queryset(self) -> QuerySet[ApiKey]:
         return selectors.api_keys_of(tenant=request_tenant(self.request))
@@ -181,12 +176,8 @@ class ApiKeyListView(BaseListAPIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyDetailView(BaseGenericAPIView):
+class ApiKeyDetailView(TeamAdminOnly, BaseGenericAPIView):
     serializer_class = s.ApiKeySerializer
-    read_role = Role.ADMIN
-    read_scope = "admin"
-    write_role = Role.ADMIN
-    write_scope = "admin"
 
     def get_queryset(self) -> QuerySet[ApiKey]:
         return selectors.api_keys_of(tenant=request_tenant(self.request))
