@@ -119,3 +119,35 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
     assert before == after
     beta.tenant.refresh_from_db()
     assert beta.tenant.display_name == "Beta Traders"
+
+
+def test_web_pages_refuse_other_tenants_objects(alpha: TenantFixture, beta: TenantFixture) -> None:
+    alpha_ids, beta_ids = _objects(alpha), _objects(beta)
+    client = login_client(alpha, alpha.owner)
+    pages = [
+        ("/team/{member}/role/", {"role": "viewer"}),
+        ("/team/invitations/{invitation}/revoke/", {}),
+        ("/api-keys/{key}/revoke/", {}),
+        ("/team/{member}/remove/", {}),
+    ]
+    for template, data in pages:
+        assert client.post(template.format(**beta_ids), data).status_code == 404, template
+    assert Membership.objects.filter(pk=beta_ids["member"], role=Role.ANALYST).exists()
+    assert Invitation.objects.get(pk=beta_ids["invitation"]).status == Invitation.Status.PENDING
+    assert ApiKey.objects.get(pk=beta_ids["key"]).revoked_at is None
+    for template, data in pages:  # positive control
+        assert client.post(template.format(**alpha_ids), data).status_code == 302, template
+    assert not Membership.objects.filter(pk=alpha_ids["member"]).exists()
+    assert ApiKey.objects.get(pk=alpha_ids["key"]).revoked_at is not None
+
+
+def test_custom_domain_reaches_its_tenant_only(alpha: TenantFixture, beta: TenantFixture) -> None:
+    from tenants.models import Domain
+
+    Domain.objects.create(domain="shop.alpha.in", tenant=alpha.tenant, is_primary=False)
+    via_custom = Client(HTTP_HOST="shop.alpha.in", HTTP_AUTHORIZATION=f"Bearer {alpha.admin_key}")
+    assert via_custom.get("/api/v1/tenant/").json()["slug"] == "alpha"
+    via_www = Client(HTTP_HOST="www.shop.alpha.in:443", HTTP_AUTHORIZATION=f"Bearer {alpha.admin_key}")
+    assert via_www.get("/api/v1/tenant/").json()["slug"] == "alpha"
+    other = Client(HTTP_HOST="shop.alpha.in", HTTP_AUTHORIZATION=f"Bearer {beta.admin_key}")
+    assert other.get("/api/v1/tenant/").status_code == 401
