@@ -371,6 +371,10 @@ def invitation_email_send(*, invitation_id: int, token: str) -> bool:
     """Email the invitation, branded by the tenant whose schema this runs in. Idempotent."""
     from tenants.emails import branded_email_send
 
+    if db().schema_name == settings.PUBLIC_SCHEMA_NAME:
+        # Sent from outside any tenant: no tenant owns the invitation here and there is no brand to send.
+        logger.warning("invitation_email_skipped", extra={"invitation_id": invitation_id, "reason": "public schema"})
+        return False
     tenant = db().tenant
     with transaction.atomic():
         invitation = (

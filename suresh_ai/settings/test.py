@@ -9,9 +9,10 @@ from suresh_ai.settings.logging import LOGGING
 DEBUG = False
 # Argon2 is deliberately slow; tests create many users. Production keeps Argon2 (base settings).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Mail stays in memory unless EMAIL_URL is given (the real-worker tests point it at a local SMTP server).
-if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+# Mail stays in memory unless TEST_EMAIL_URL is given (the real-worker tests point it at a local SMTP
+# server). A separate name, so a developer's .env EMAIL_URL never makes the suite send real mail.
+if env.str("TEST_EMAIL_URL", default=""):
+    vars().update(env.email_url("TEST_EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
