@@ -1,7 +1,11 @@
-"""The tenant REST API, version 1 (also the source of the OpenAPI schema)."""
+"""The REST API, version 1: tenant endpoints (on tenant domains) and platform endpoints (platform domain).
+
+This module is also the source of the OpenAPI schema, so both sets are documented in one place.
+"""
 
 from django.urls import include, path
 
-urlpatterns = [
-    path("api/v1/", include("tenants.api.v1.urls")),
-]
+tenant_api = [path("api/v1/", include("tenants.api.v1.urls"))]
+platform_api = [path("api/v1/platform/", include("tenants.api.v1.platform_urls"))]
+
+urlpatterns = tenant_api + platform_api

@@ -1,7 +1,9 @@
 """URLs on the platform's own domain: landing, sign-up, platform admin and probes."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from suresh_ai.api.errors import api_not_found
+from suresh_ai.urls_api import platform_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
 from tenants.views import auth, public
 
@@ -9,5 +11,7 @@ urlpatterns = [
     path("", public.landing, name="home"),
     path("signup/", auth.signup_view, name="signup"),
     path("login/", public.find_workspace, name="login"),
+    path("", include(platform_api)),
     path("", include("suresh_ai.urls_common")),
+    re_path(r"^api/", api_not_found),
 ]

@@ -6,8 +6,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
@@ -16,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from suresh_ai.admin_site import admin_site, is_public_request, tenant_admin_role
 from suresh_ai.errors import ApplicationError
 from tenants import services
+from tenants.forms import TenantCreateForm, form_apply_errors
 from tenants.models import ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
 
 
@@ -86,9 +91,35 @@ class TenantAdmin(PlatformOnlyAdmin):
     readonly_fields = ("schema_name", "slug", "created_at")
     inlines = (DomainInline,)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Tenants are created by tenants.services.tenant_create (sign-up, API or `create_tenant`).
-        return False
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        """Adding a tenant runs tenants.services.tenant_create, like sign-up, the API and add_tenant."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = TenantCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = services.tenant_create(
+                    name=data["name"],
+                    slug=data["slug"],
+                    owner_email=data["owner_email"],
+                    owner_password=data["owner_password"] or None,
+                    partner=data["partner"],
+                    custom_domain=data["custom_domain"] or None,
+                )
+            except ApplicationError as exc:
+                form_apply_errors(form, exc)
+            else:
+                self.message_user(request, f"Created {created.tenant.name} at {created.domain}.", messages.SUCCESS)
+                return redirect(reverse("admin:tenants_tenant_change", args=[created.tenant.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add tenant",
+            "form": form,
+            "opts": self.model._meta,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/tenants/tenant/add_form.html", context)
 
 
 @admin.register(Partner, site=admin_site)

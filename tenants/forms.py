@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from tenants.models import ApiKey, Role
+from suresh_ai.errors import ApplicationError
+from tenants.models import ApiKey, Partner, Role
 
 
 class LoginForm(forms.Form):
@@ -74,3 +77,29 @@ class BrandingForm(forms.Form):
     logo = forms.FileField(label="Logo (PNG, JPEG or WebP)", required=False)
     remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
     require_2fa = forms.BooleanField(label="Require two-factor sign-in for every member", required=False)
+
+
+def form_apply_errors(form: Any, exc: ApplicationError) -> None:
+    """Show a service's validation error on the form field it names (or on the form)."""
+    field_map = {"owner_email": "email", "name": "company"}
+    if isinstance(exc.detail, dict) and exc.detail:
+        for field, msgs in exc.detail.items():
+            target = field if field in form.fields else field_map.get(field, field)
+            form.add_error(target if target in form.fields else None, " ".join(msgs))
+    else:
+        form.add_error(None, exc.message)
+
+
+class TenantCreateForm(forms.Form):
+    """Platform admin: create a tenant through tenants.services.tenant_create."""
+
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(max_length=40, help_text="Subdomain and schema name.")
+    owner_email = forms.EmailField()
+    owner_password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="For a new account. Leave empty to make an existing account the owner.",
+    )
+    partner = forms.ModelChoiceField(queryset=Partner.objects.all(), required=False)
+    custom_domain = forms.CharField(max_length=253, required=False)

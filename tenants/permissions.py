@@ -81,3 +81,19 @@ class IsTenantMember(BasePermission):
         elif not principal.has_role(role):
             raise exceptions.PermissionDenied(f"This needs the {role} role or higher.", code="insufficient_role")
         return True
+
+
+class IsPlatformStaff(BasePermission):
+    """Platform staff signed in with a verified second factor, on the platform's own domain."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name != "public":
+            raise exceptions.NotFound()
+        if request.user is None or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        if not request.user.is_staff:
+            raise exceptions.PermissionDenied("Only platform staff can do this.")
+        if not is_verified(request.user):
+            raise exceptions.PermissionDenied("Sign in with your second factor first.", code="otp_required")
+        return True

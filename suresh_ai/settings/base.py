@@ -220,6 +220,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Two models have a "status" field; name their enums instead of letting the generator guess.
+    "ENUM_NAME_OVERRIDES": {
+        "TenantStatusEnum": "tenants.models.Tenant.Status",
+        "InvitationStatusEnum": "tenants.models.Invitation.Status",
+    },
 }
 
 # Requests per minute and burst, per API key or signed-in user; anonymous requests per IP.

@@ -30,7 +30,7 @@ from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import services
 from tenants.emails import brand_for
-from tenants.forms import AcceptInvitationForm, LoginForm, OtpForm, SignupForm
+from tenants.forms import AcceptInvitationForm, LoginForm, OtpForm, SignupForm, form_apply_errors
 from tenants.models import ROLE_RANK, Membership, Role, Tenant, User
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 owner_full_name=data["full_name"],
             )
         except ApplicationError as exc:
-            _apply_errors(form, exc)
+            form_apply_errors(form, exc)
         else:
             return render(
                 request,
@@ -187,16 +187,6 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 {"login_url": site_url(created.domain, f"/login/?email={created.owner.email}"), "created": created},
             )
     return render(request, "auth/signup.html", {"form": form, "base_domain": settings.TENANT_BASE_DOMAIN})
-
-
-def _apply_errors(form: Any, exc: ApplicationError) -> None:
-    field_map = {"owner_email": "email", "name": "company"}
-    if isinstance(exc.detail, dict) and exc.detail:
-        for field, msgs in exc.detail.items():
-            target = field_map.get(field, field)
-            form.add_error(target if target in form.fields else None, " ".join(msgs))
-    else:
-        form.add_error(None, exc.message)
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,7 +219,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 token=token, password=form.cleaned_data["password"], full_name=form.cleaned_data["full_name"]
             )
         except ApplicationError as exc:
-            _apply_errors(form, exc)
+            form_apply_errors(form, exc)
         else:
             _complete_login(request, user)
             messages.success(request, f"Welcome to {_tenant(request).brand_name}.")

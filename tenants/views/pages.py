@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import selectors, services
-from tenants.forms import ApiKeyForm, BrandingForm, InviteForm, RoleForm
+from tenants.forms import ApiKeyForm, BrandingForm, InviteForm, RoleForm, form_apply_errors
 from tenants.models import Invitation, Role
-from tenants.views.auth import _apply_errors, member_required
+from tenants.views.auth import member_required
 
 LOGO_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 
@@ -54,7 +54,7 @@ def team(request: HttpRequest) -> HttpResponse:
                     actor_role=membership.role,
                 )
             except ApplicationError as exc:
-                _apply_errors(form, exc)
+                form_apply_errors(form, exc)
             else:
                 messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
                 return redirect("team")
@@ -131,7 +131,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
                 created_by=request.user,  # type: ignore[arg-type]
             )
         except ApplicationError as exc:
-            _apply_errors(form, exc)
+            form_apply_errors(form, exc)
         else:
             new_key = issued.raw_key
             form = ApiKeyForm()
@@ -183,7 +183,7 @@ def branding(request: HttpRequest) -> HttpResponse:
                 try:
                     services.tenant_update_branding(tenant=tenant, data=data)
                 except ApplicationError as exc:
-                    _apply_errors(form, exc)
+                    form_apply_errors(form, exc)
                 else:
                     messages.success(request, "Branding saved.")
                     return redirect("branding")

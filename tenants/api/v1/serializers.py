@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from suresh_ai.api.views import StrictSerializerMixin
-from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, User
+from tenants.models import ApiKey, Invitation, Membership, Partner, Role, Tenant, User
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -131,3 +131,29 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     class Meta(ApiKeySerializer.Meta):
         fields = (*ApiKeySerializer.Meta.fields, "key")
         read_only_fields = fields
+
+
+class PlatformTenantSerializer(serializers.ModelSerializer[Tenant]):
+    domains: serializers.ManyRelatedField = serializers.SlugRelatedField(  # type: ignore[assignment]
+        many=True, slug_field="domain", read_only=True
+    )
+    partner: serializers.PrimaryKeyRelatedField[Partner] = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Tenant
+        fields = ("id", "name", "slug", "schema_name", "status", "plan", "partner", "domains", "created_at")
+        read_only_fields = fields
+
+
+class PlatformTenantCreateSerializer(StrictSerializerMixin, serializers.Serializer[Tenant]):
+    name = serializers.CharField(max_length=100)
+    slug = serializers.CharField(max_length=40, help_text="Subdomain and schema: 3-40 of a-z, 0-9 and '-'.")
+    owner_email = serializers.EmailField()
+    owner_password = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="For a new owner account; omit to make an existing account the owner.",
+    )
+    owner_full_name = serializers.CharField(max_length=150, required=False, default="")
+    partner = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.all(), required=False, allow_null=True)
+    custom_domain = serializers.CharField(max_length=253, required=False, allow_null=True)
