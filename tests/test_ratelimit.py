@@ -281,3 +281,35 @@ def test_premium_bypass_admits_every_rapid_request(live_url: str, django_db_bloc
         result = _fire(live_url, key, total=3 * burst, threads=50)
     assert result.statuses() == [200] * (3 * burst)
     assert refusals_count(schema_name="t_alpha") == 0
+
+
+def test_out_of_range_limits_are_refused() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        ratelimit.rate_limit_hit(schema_name="t_alpha", identity="key:x", per_minute=0, burst=10)
+    with pytest.raises(ImproperlyConfigured):
+        ratelimit.rate_limit_hit(schema_name="t_alpha", identity="key:x", per_minute=60, burst=0)
+
+
+def test_bad_plan_limits_stop_start_up() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    completed = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "suresh_ai.settings.test",
+            "RATE_LIMIT_PLANS": '{"broken": [0, 10]}',
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=django_settings.BASE_DIR,
+    )
+    assert completed.returncode != 0
+    assert "RATE_LIMIT_PLANS[broken]" in completed.stderr

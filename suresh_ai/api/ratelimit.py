@@ -17,6 +17,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -81,6 +82,8 @@ def refusal_counter_key(schema_name: str, minute: int) -> str:
 
 def rate_limit_hit(*, schema_name: str, identity: str, per_minute: int, burst: int) -> RateLimitResult:
     """Count one request for ``identity`` in ``schema_name``; atomic however many workers call it."""
+    if not (1 <= per_minute <= 60_000_000) or burst < 1:
+        raise ImproperlyConfigured(f"Rate limit {per_minute}/min with burst {burst} is out of range.")
     interval_us = 60_000_000 // per_minute
     bucket = f"{settings.CACHE_KEY_PREFIX}:rl:{schema_name}:{identity}"
     counter_prefix = f"{settings.CACHE_KEY_PREFIX}:rl:refused:{schema_name}"

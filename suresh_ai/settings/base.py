@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -235,6 +236,14 @@ RATE_LIMIT_ANON_BURST = env.int("RATE_LIMIT_ANON_BURST", default=30)
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 # Per-plan overrides until billing (issue 3) owns entitlements: {"plan": [per_minute, burst]}.
 RATE_LIMIT_PLANS = env.json("RATE_LIMIT_PLANS", default={"pro": [120, 200], "platinum": [600, 1000]})
+for _name, (_per_minute, _burst) in {
+    "RATE_LIMIT_PER_MINUTE/BURST": (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST),
+    "RATE_LIMIT_ANON_PER_MINUTE/BURST": (RATE_LIMIT_ANON_PER_MINUTE, RATE_LIMIT_ANON_BURST),
+    **{f"RATE_LIMIT_PLANS[{plan}]": tuple(pair) for plan, pair in RATE_LIMIT_PLANS.items()},
+}.items():
+    # A bad value must stop start-up, not turn every API request into a 500 (or silently unlimit it).
+    if not (1 <= int(_per_minute) <= 60_000_000 and int(_burst) >= 1):
+        raise ImproperlyConfigured(f"{_name}: per-minute must be 1..60000000 and burst at least 1.")
 
 # --- Email -------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
