@@ -8,7 +8,8 @@ from django_tenants.utils import get_public_schema_name
 
 from suresh_ai.api.errors import error_response
 from suresh_ai.tenancy import db
-from tenants.models import Domain, Tenant
+from tenants.models import Tenant
+from tenants.selectors import tenant_for_host
 
 # Probes come from load balancers by IP, not by tenant host: they always run on the public schema.
 HOSTLESS_PATHS = frozenset({"/healthz", "/readyz"})
@@ -25,10 +26,11 @@ class TenantMiddleware(TenantMainMiddleware):
         hostname = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
         if hostname.startswith("www."):
             hostname = hostname[4:]
-        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first() if hostname else None
-        if domain is None:
+        # API calls with a key may use the per-process cache; pages always read fresh rows.
+        cached = request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+        tenant = tenant_for_host(hostname=hostname, cached=cached) if hostname else None
+        if tenant is None:
             return error_response(400, "invalid_host", f'No site is served at "{hostname[:100]}".')
-        tenant = domain.tenant
         if tenant.status == Tenant.Status.SUSPENDED:
             return error_response(403, "tenant_suspended", "This workspace is suspended. Contact support.")
         tenant.domain_url = hostname

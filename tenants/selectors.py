@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from tenants.models import ApiKey, Invitation, Membership, Tenant
+from suresh_ai.localcache import VersionedLocalCache
+from tenants.models import ApiKey, Domain, Invitation, Membership, Tenant
+
+# Host → tenant and key prefix → key, cached per process for API requests; emptied on any write
+# to Tenant, Domain or ApiKey (tenants.signals, tenants.services.api_key_revoke).
+tenancy_cache = VersionedLocalCache("tenancy")
 
 
 def memberships_of(*, tenant: Tenant) -> QuerySet[Membership]:
@@ -19,5 +24,34 @@ def api_keys_of(*, tenant: Tenant) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(tenant=tenant).select_related("created_by")
 
 
+def tenant_get(*, pk: int) -> Tenant:
+    return Tenant.objects.get(pk=pk)
+
+
 def tenants_of_user(*, user_id: int) -> QuerySet[Tenant]:
     return Tenant.objects.filter(memberships__user_id=user_id).exclude(schema_name="public").order_by("name")
+
+
+def tenant_for_host(*, hostname: str, cached: bool) -> Tenant | None:
+    """The tenant served at ``hostname``; ``cached`` allows the per-process cache (API requests)."""
+    key = ("host", hostname)
+    if cached:
+        tenant = tenancy_cache.get(key)
+        if tenant is not None:
+            return tenant  # type: ignore[no-any-return]
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    if domain is None:
+        return None
+    if cached:
+        tenancy_cache.set(key, domain.tenant)
+    return domain.tenant
+
+
+def api_key_for_prefix(*, prefix: str) -> ApiKey | None:
+    key = ("api_key", prefix)
+    api_key = tenancy_cache.get(key)
+    if api_key is None:
+        api_key = ApiKey.objects.filter(prefix=prefix).first()
+        if api_key is not None:
+            tenancy_cache.set(key, api_key)
+    return api_key  # type: ignore[no-any-return]

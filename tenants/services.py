@@ -23,6 +23,7 @@ from django_tenants.utils import get_tenant_base_migrate_command_class, schema_c
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
 from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
+from tenants.selectors import api_key_for_prefix, tenancy_cache
 
 logger = logging.getLogger(__name__)
 
@@ -338,6 +339,7 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_key.refresh_from_db(fields=["revoked_at"])
+        tenancy_cache.bump()  # .update() sends no signal: drop cached keys everywhere now
     return api_key
 
 
@@ -354,7 +356,7 @@ def api_key_resolve(*, raw_key: str) -> ApiKey | None:
     if not raw_key.startswith(API_KEY_PREFIX):
         return None
     prefix = raw_key[len(API_KEY_PREFIX) :].split("_", 1)[0]
-    api_key = ApiKey.objects.select_related("tenant").filter(prefix=prefix).first()
+    api_key = api_key_for_prefix(prefix=prefix)
     if api_key is None or not secrets.compare_digest(api_key.key_hash, _sha256(raw_key)):
         return None
     if not api_key.is_active:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from suresh_ai.api.serializers import CachedFieldsMixin
 from suresh_ai.api.views import StrictSerializerMixin
 from tenants.models import ApiKey, Invitation, Membership, Partner, Role, Tenant, User
 
 
-class UserSerializer(serializers.ModelSerializer[User]):
+class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ("id", "email", "full_name", "date_joined")
         read_only_fields = fields
 
 
-class TenantSerializer(serializers.ModelSerializer[Tenant]):
+class TenantSerializer(CachedFieldsMixin, serializers.ModelSerializer[Tenant]):
     domain = serializers.SerializerMethodField()
 
     class Meta:
@@ -50,14 +51,14 @@ class TenantUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Tenan
     require_2fa = serializers.BooleanField(required=False)
 
 
-class ApiKeyPrincipalSerializer(serializers.Serializer[ApiKey]):
+class ApiKeyPrincipalSerializer(CachedFieldsMixin, serializers.Serializer[ApiKey]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField()
     scopes = serializers.ListField(child=serializers.CharField())
 
 
-class MeSerializer(serializers.Serializer[dict[str, object]]):
+class MeSerializer(CachedFieldsMixin, serializers.Serializer[dict[str, object]]):
     user = UserSerializer(allow_null=True)
     api_key = ApiKeyPrincipalSerializer(allow_null=True)
     role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
@@ -65,7 +66,7 @@ class MeSerializer(serializers.Serializer[dict[str, object]]):
     otp_verified = serializers.BooleanField()
 
 
-class MembershipSerializer(serializers.ModelSerializer[Membership]):
+class MembershipSerializer(CachedFieldsMixin, serializers.ModelSerializer[Membership]):
     user = UserSerializer(read_only=True)
 
     class Meta:
@@ -78,7 +79,7 @@ class MembershipUpdateSerializer(StrictSerializerMixin, serializers.Serializer[M
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationSerializer(serializers.ModelSerializer[Invitation]):
+class InvitationSerializer(CachedFieldsMixin, serializers.ModelSerializer[Invitation]):
     invited_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
 
     class Meta:
@@ -96,7 +97,7 @@ class InvitationAcceptSerializer(StrictSerializerMixin, serializers.Serializer[I
     token = serializers.CharField(max_length=200)
 
 
-class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
+class ApiKeySerializer(CachedFieldsMixin, serializers.ModelSerializer[ApiKey]):
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
     is_active = serializers.BooleanField(read_only=True)
 
@@ -133,7 +134,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         read_only_fields = fields
 
 
-class PlatformTenantSerializer(serializers.ModelSerializer[Tenant]):
+class PlatformTenantSerializer(CachedFieldsMixin, serializers.ModelSerializer[Tenant]):
     domains: serializers.ManyRelatedField = serializers.SlugRelatedField(  # type: ignore[assignment]
         many=True, slug_field="domain", read_only=True
     )

@@ -52,7 +52,11 @@ class TenantView(BaseAPIView):
 
     @extend_schema(responses=s.TenantSerializer, summary="This tenant and its branding")
     def get(self, request: Request) -> Response:
-        return Response(s.TenantSerializer(request_tenant(request)).data)
+        # Read the row afresh: request.tenant may come from the per-process routing cache, and a
+        # client reading right after its own PATCH must see the change.
+        tenant = selectors.tenant_get(pk=request_tenant(request).pk)
+        tenant.domain_url = request_tenant(request).domain_url
+        return Response(s.TenantSerializer(tenant).data)
 
     @extend_schema(request=s.TenantUpdateSerializer, responses=s.TenantSerializer, summary="Update branding")
     def patch(self, request: Request) -> Response:

@@ -1,0 +1,51 @@
+"""Serializer helpers shared by every API."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from django.db import models
+from rest_framework import serializers
+
+_prototype_lock = threading.Lock()
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """Output-only fast path: values are stored in UTC (USE_TZ), so skip DRF's per-value timezone
+    dance and write the same ISO 8601 text DRF would ("2026-11-25T17:07:51.036606Z")."""
+
+    def to_representation(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if getattr(value, "utcoffset", None) is not None and value.utcoffset() == timedelta(0):
+            return value.isoformat().replace("+00:00", "Z")
+        return super().to_representation(value)
+
+
+class CachedFieldsMixin:
+    """For read-only output serializers on hot paths: build the fields once per class, not per object.
+
+    DRF rebuilds a serializer's fields (introspecting the model for a ModelSerializer) every time
+    one is instantiated, which was a quarter of the CPU of an API read. Output fields here are
+    stateless converters, so a prototype's bound fields serve every instance. Not for serializers
+    whose fields depend on the request or context.
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UtcDateTimeField,
+    }
+    _prototype_fields: ClassVar[dict[type, list[serializers.Field]]] = {}  # type: ignore[type-arg]
+
+    @property
+    def _readable_fields(self) -> list[serializers.Field]:  # type: ignore[type-arg]
+        cls = type(self)
+        fields = CachedFieldsMixin._prototype_fields.get(cls)
+        if fields is None:
+            with _prototype_lock:
+                prototype: Any = cls()
+                fields = [field for field in prototype.fields.values() if not field.write_only]
+                CachedFieldsMixin._prototype_fields[cls] = fields
+        return fields
