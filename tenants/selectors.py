@@ -13,7 +13,14 @@ tenancy_cache = VersionedLocalCache("tenancy")
 
 
 def memberships_of(*, tenant: Tenant) -> QuerySet[Membership]:
-    return Membership.objects.filter(tenant=tenant).select_related("user")
+    # Only the columns the team views show: never load password hashes to list a team.
+    return (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .only(
+            "id", "role", "created_at", "tenant_id", "user__id", "user__email", "user__full_name", "user__date_joined"
+        )
+    )
 
 
 def invitations_of(*, tenant: Tenant) -> QuerySet[Invitation]:
