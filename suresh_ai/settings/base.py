@@ -68,6 +68,8 @@ PUBLIC_URL_SCHEME = env.str("PUBLIC_URL_SCHEME", default="http")
 PUBLIC_URL_PORT = env.str("PUBLIC_URL_PORT", default="8000")
 
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# Issue SET search_path once per schema switch, not before every cursor.
+TENANT_LIMIT_SET_CALLS = True
 
 # --- Request pipeline --------------------------------------------------------------------------
 MIDDLEWARE = [
