@@ -1,0 +1,21 @@
+"""Production web server settings (gunicorn reads this file from the working directory).
+
+Sync workers, CPUs + 1 of them: API requests are CPU-bound, so threads only add GIL contention;
+on the 2-core benchmark machine this gave the best throughput and tail (benchmarks/README.md).
+Put a buffering proxy (nginx, a cloud load balancer) in front for TLS, slow clients and keep-alive.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "suresh_ai.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+max_requests = 5000
+max_requests_jitter = 500
+# Our RequestLogMiddleware writes one JSON line per request; gunicorn's access log would repeat it.
+accesslog = None
+errorlog = "-"
