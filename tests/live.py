@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection
 
 from tenants.models import ApiKey, Tenant
+from tenants.selectors import tenancy_cache
 from tenants.services import api_key_create
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,8 +180,12 @@ def committed_tenant_fields(django_db_blocker: Any, *, slug: str, **fields: Any)
         tenant = Tenant.objects.get(slug=slug)
         before = {name: getattr(tenant, name) for name in fields}
         Tenant.objects.filter(pk=tenant.pk).update(**fields)
+        tenancy_cache.bump()  # .update() sends no signal; servers may hold the tenant in their cache
+    # Other processes notice a bump within the cache's version-check interval (by design).
+    time.sleep(tenancy_cache.version_check_interval + 0.2)
     try:
         yield
     finally:
         with django_db_blocker.unblock():
             Tenant.objects.filter(pk=tenant.pk).update(**before)
+            tenancy_cache.bump()
