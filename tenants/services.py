@@ -224,7 +224,9 @@ def invitation_create(
             )
             from tenants.tasks import invitation_send_email
 
-            transaction.on_commit(lambda: invitation_send_email.delay(invitation_id=invitation.pk, token=token))
+            # Only the id travels through the broker: the worker issues the link's token itself, so
+            # no token ever sits in a queue, a task log line or a result backend.
+            transaction.on_commit(lambda: invitation_send_email.delay(invitation_id=invitation.pk))
     except IntegrityError as exc:
         raise Conflict("A pending invitation for this email already exists.", code="invitation_exists") from exc
     logger.info("invitation_created", extra={"tenant": tenant.schema_name, "invitation_id": invitation.pk})
@@ -369,8 +371,17 @@ def invitation_accept_url(*, tenant: Tenant, token: str) -> str:
     return f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(tenant.slug)}{port}/invitations/{token}/"
 
 
-def invitation_email_send(*, invitation_id: int, token: str) -> bool:
-    """Email the invitation, branded by the tenant whose schema this runs in. Idempotent."""
+def invitation_token_issue(*, invitation: Invitation) -> str:
+    """Give the invitation a fresh single-use token (earlier links stop working); return it once."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = _sha256(token)
+    invitation.save(update_fields=["token_hash"])
+    return token
+
+
+def invitation_email_send(*, invitation_id: int) -> bool:
+    """Email the invitation with a freshly issued link, branded by the tenant whose schema this
+    runs in. Idempotent: once sent, sending again does nothing."""
     from tenants.emails import branded_email_send
 
     if db().schema_name == settings.PUBLIC_SCHEMA_NAME:
@@ -390,6 +401,7 @@ def invitation_email_send(*, invitation_id: int, token: str) -> bool:
             return False
         if invitation.email_sent_at is not None or invitation.status != Invitation.Status.PENDING:
             return False
+        token = invitation_token_issue(invitation=invitation)
         branded_email_send(
             tenant=tenant,
             to=invitation.email,

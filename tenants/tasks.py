@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
     retry_backoff=True,
     retry_kwargs={"max_retries": 5},
 )
-def invitation_send_email(*, invitation_id: int, token: str) -> dict[str, Any]:
+def invitation_send_email(*, invitation_id: int) -> dict[str, Any]:
     """Send one invitation email; sending again after success is a no-op."""
-    sent = services.invitation_email_send(invitation_id=invitation_id, token=token)
+    sent = services.invitation_email_send(invitation_id=invitation_id)
     return {"invitation_id": invitation_id, "sent": sent, "schema": db().schema_name}
