@@ -6,10 +6,14 @@ tenant's owners and admins, and every tenant-scoped model admin filters to that 
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
 from suresh_ai.tenancy import is_verified, request_tenant
@@ -45,6 +49,14 @@ class SureshAdminSite(OTPAdminSite):
         if is_public_request(request):
             return bool(user.is_staff)
         return tenant_admin_role(request) is not None
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """On a tenant's domain, owners and admins sign in through the app (password, then the
+        two-factor step) and come back; django-otp's admin form admits only platform staff."""
+        if not is_public_request(request):
+            target = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index", current_app=self.name)
+            return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
+        return super().login(request, extra_context)
 
 
 admin_site = SureshAdminSite(name="admin")

@@ -170,27 +170,46 @@ class MembershipAdmin(TenantScopedAdmin):
             self.delete_model(request, membership)
 
 
+class ReadOnlyWithServiceActions(TenantScopedAdmin):
+    """Rows are read-only in the admin: editing an invitation or key field by field could forge an
+    owner invitation or revive a revoked key. Changes go through services, as admin actions."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Invitation, site=admin_site)
-class InvitationAdmin(TenantScopedAdmin):
+class InvitationAdmin(ReadOnlyWithServiceActions):
     list_display = ("email", "tenant", "role", "status", "created_at", "expires_at")
     list_filter = ("status", "role")
     search_fields = ("email",)
-    readonly_fields = (
-        "tenant",
-        "token_hash",
-        "invited_by",
-        "accepted_by",
-        "accepted_at",
-        "email_sent_at",
-        "created_at",
-    )
+    exclude = ("token_hash",)
+    actions = ("revoke_invitations",)
+
+    @admin.action(description="Revoke the selected pending invitations")
+    def revoke_invitations(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        pending = list(queryset.filter(status=Invitation.Status.PENDING))
+        for invitation in pending:
+            services.invitation_revoke(invitation=invitation)
+        self.message_user(request, f"Revoked {len(pending)} invitation(s).", messages.SUCCESS)
 
 
 @admin.register(ApiKey, site=admin_site)
-class ApiKeyAdmin(TenantScopedAdmin):
+class ApiKeyAdmin(ReadOnlyWithServiceActions):
     list_display = ("name", "prefix", "tenant", "scopes", "created_at", "last_used_at", "revoked_at")
     search_fields = ("name", "prefix")
-    readonly_fields = ("tenant", "prefix", "key_hash", "created_by", "created_at", "last_used_at")
+    exclude = ("key_hash",)
+    actions = ("revoke_keys",)
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for api_key in active:
+            services.api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {len(active)} key(s).", messages.SUCCESS)
 
 
 # Platform staff manage people's second factors (e.g. a lost phone) on the public admin only.

@@ -30,7 +30,8 @@ def brand_for(tenant: Tenant | None) -> dict[str, str]:
 
 def _from_address(sender_name: str) -> str:
     address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
-    safe_name = sender_name.replace('"', "").replace("\n", " ").strip()
+    # Header injection guard: no control characters (CR, LF, …) or quotes in the display name.
+    safe_name = "".join(ch for ch in sender_name if ch.isprintable() and ch != '"').strip()
     return f'"{safe_name}" <{address}>' if safe_name else settings.DEFAULT_FROM_EMAIL
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 
 from suresh_ai.errors import ApplicationError
 from tenants.models import ApiKey, Partner, Role
@@ -21,7 +22,7 @@ class OtpForm(forms.Form):
     token = forms.CharField(
         label="Code from your authenticator app (or a backup code)",
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
 
 
@@ -103,3 +104,16 @@ class TenantCreateForm(forms.Form):
     )
     partner = forms.ModelChoiceField(queryset=Partner.objects.all(), required=False)
     custom_domain = forms.CharField(max_length=253, required=False)
+
+
+class WorkspacePasswordResetForm(PasswordResetForm):
+    """On a workspace's domain, only its members get a reset email (branded by that workspace);
+    the platform's own domain serves every account."""
+
+    tenant: Any = None
+
+    def get_users(self, email: str) -> Any:
+        users = super().get_users(email)
+        if self.tenant is None or self.tenant.schema_name == "public":
+            return users
+        return (user for user in users if user.memberships.filter(tenant=self.tenant).exists())

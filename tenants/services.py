@@ -32,6 +32,7 @@ RESERVED_SLUGS = frozenset(
     {"www", "api", "app", "admin", "public", "static", "media", "mail", "status", "help", "docs", "tenant-template"}
 )
 API_KEY_PREFIX = "sai_"
+HOSTNAME_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 LOGO_DATA_URL_RE = re.compile(r"^data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$")
 
 
@@ -129,6 +130,10 @@ def tenant_create(
     if not name:
         raise ValidationFailed.for_field("name", "This field may not be blank.")
     _validate_slug(slug)
+    if custom_domain:
+        custom_domain = custom_domain.strip().lower()
+        if not HOSTNAME_RE.match(custom_domain) or custom_domain.endswith("." + settings.TENANT_BASE_DOMAIN):
+            raise ValidationFailed.for_field("custom_domain", "Enter a host name such as shop.example.in.")
     if custom_domain and Domain.objects.filter(domain=custom_domain).exists():
         raise ValidationFailed.for_field("custom_domain", "This domain is already in use.")
     template = settings.TENANT_TEMPLATE_SCHEMA
@@ -161,7 +166,12 @@ def tenant_create(
     return TenantCreated(tenant=tenant, owner=owner, domain=domain, seconds=seconds)
 
 
-def tenant_update_branding(*, tenant: Tenant, data: dict[str, object]) -> Tenant:
+def tenant_update_branding(*, tenant: Tenant, data: dict[str, object], actor_role: str = Role.OWNER) -> Tenant:
+    if "require_2fa" in data and data["require_2fa"] != tenant.require_2fa and actor_role != Role.OWNER:
+        raise Forbidden("Only an owner can change whether two-factor sign-in is required.", code="owner_only")
+    sender = data.get("email_sender_name")
+    if isinstance(sender, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in sender):
+        raise ValidationFailed.for_field("email_sender_name", "Use letters, digits and spaces only; no line breaks.")
     allowed = {"display_name", "logo", "primary_colour", "support_email", "email_sender_name", "require_2fa"}
     unknown = set(data) - allowed
     if unknown:
@@ -272,16 +282,25 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
 
 
 def _owners_left_after(*, membership: Membership) -> int:
-    return Membership.objects.filter(tenant_id=membership.tenant_id, role=Role.OWNER).exclude(pk=membership.pk).count()
+    """Owners other than ``membership``, with every owner row of the tenant locked (in id order, so
+    two concurrent demotions serialise instead of each seeing the other as the remaining owner)."""
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(tenant_id=membership.tenant_id, role=Role.OWNER)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return len([pk for pk in owners if pk != membership.pk])
 
 
 def membership_change_role(*, membership: Membership, role: str, actor_role: str) -> Membership:
     _check_can_grant(actor_role=actor_role, role=role)
     with transaction.atomic():
+        owners_left = _owners_left_after(membership=membership)
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         if locked.role == Role.OWNER and actor_role != Role.OWNER:
             raise Forbidden("Only an owner can change another owner's role.")
-        if locked.role == Role.OWNER and role != Role.OWNER and _owners_left_after(membership=locked) == 0:
+        if locked.role == Role.OWNER and role != Role.OWNER and owners_left == 0:
             raise Conflict("A tenant must keep at least one owner.", code="last_owner")
         locked.role = role
         locked.save(update_fields=["role"])
@@ -290,10 +309,11 @@ def membership_change_role(*, membership: Membership, role: str, actor_role: str
 
 def membership_remove(*, membership: Membership, actor_role: str) -> None:
     with transaction.atomic():
+        owners_left = _owners_left_after(membership=membership)
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         if locked.role == Role.OWNER and actor_role != Role.OWNER:
             raise Forbidden("Only an owner can remove an owner.")
-        if locked.role == Role.OWNER and _owners_left_after(membership=locked) == 0:
+        if locked.role == Role.OWNER and owners_left == 0:
             raise Conflict("A tenant must keep at least one owner.", code="last_owner")
         locked.delete()
 
@@ -322,17 +342,24 @@ def api_key_create(
         raise ValidationFailed.for_field("scopes", "Choose one or more of read, write, admin.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed.for_field("expires_at", "The expiry must be in the future.")
-    prefix = secrets.token_hex(4)
-    raw_key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(30)}"
-    api_key = ApiKey.objects.create(
-        tenant=tenant,
-        name=name.strip(),
-        prefix=prefix,
-        key_hash=_sha256(raw_key),
-        scopes=sorted(set(scopes)),
-        created_by=created_by,
-        expires_at=expires_at,
-    )
+    for attempt in range(5):  # the 32-bit visible prefix is unique; retry the rare collision
+        prefix = secrets.token_hex(4)
+        raw_key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(30)}"
+        try:
+            with transaction.atomic():
+                api_key = ApiKey.objects.create(
+                    tenant=tenant,
+                    name=name.strip(),
+                    prefix=prefix,
+                    key_hash=_sha256(raw_key),
+                    scopes=sorted(set(scopes)),
+                    created_by=created_by,
+                    expires_at=expires_at,
+                )
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
     logger.info("api_key_created", extra={"tenant": tenant.schema_name, "api_key_prefix": prefix})
     return ApiKeyIssued(api_key=api_key, raw_key=raw_key)
 

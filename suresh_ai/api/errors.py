@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -87,5 +88,6 @@ def handler500(request: HttpRequest) -> HttpResponse:
     return _page_or_json(request, 500, "server_error", "Something went wrong on our side.", "errors/500.html")
 
 
+@csrf_exempt  # an unknown path answers 404 in our shape, not a CSRF page, whatever the method
 def api_not_found(request: HttpRequest) -> JsonResponse:
     return error_response(status.HTTP_404_NOT_FOUND, "not_found", f"No API endpoint at {request.path}.")

@@ -128,7 +128,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        # Every key carries the schema of the tenant that wrote it (see STYLE.md, Tenancy).
+        # Every key carries the schema of the tenant that wrote it, so no cache entry crosses tenants.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "KEY_PREFIX": CACHE_KEY_PREFIX,
@@ -162,6 +162,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tenants.views.auth.lockout_response"
+# Sign-in ignores the email's case, so lockout must too (else "Alt@x" escapes the lock on "alt@x").
+AXES_USERNAME_CALLABLE = "tenants.views.auth.lockout_username"
 AXES_VERBOSE = False
 # Client IPs come from REMOTE_ADDR unless NUM_PROXIES trusted proxies sit in front: a forged
 # X-Forwarded-For must not buy an attacker a fresh lockout counter or rate-limit bucket.
@@ -207,7 +209,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "suresh_ai.api.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "suresh_ai.api.errors.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["suresh_ai.api.parsers.SafeJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": NUM_PROXIES,

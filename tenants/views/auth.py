@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from io import BytesIO
 from typing import Any, cast
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -19,6 +20,7 @@ from django.contrib.auth.views import PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -30,8 +32,15 @@ from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import services
 from tenants.emails import brand_for
-from tenants.forms import AcceptInvitationForm, LoginForm, OtpForm, SignupForm, form_apply_errors
-from tenants.models import ROLE_RANK, Membership, Role, Tenant, User
+from tenants.forms import (
+    AcceptInvitationForm,
+    LoginForm,
+    OtpForm,
+    SignupForm,
+    WorkspacePasswordResetForm,
+    form_apply_errors,
+)
+from tenants.models import ROLE_RANK, Invitation, Membership, Role, Tenant, User
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +107,12 @@ def lockout_response(
     )
 
 
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The name django-axes counts failures under: the email, trimmed and lower-cased."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).strip().lower()
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -115,16 +130,28 @@ def _complete_login(request: HttpRequest, user: User, device: Any = None) -> Non
     request.session["tenant_schema"] = _tenant(request).schema_name
 
 
+def _may_sign_in(request: HttpRequest, user: User) -> bool:
+    """Members sign in; so does someone with a pending invitation here, to accept it."""
+    tenant = _tenant(request)
+    return (
+        Membership.objects.filter(tenant=tenant, user=user).exists()
+        or Invitation.objects.filter(
+            tenant=tenant, email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+        ).exists()
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if _is_public(request):
         return redirect("login")
     form = LoginForm(request.POST or None, initial={"username": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
+        email = form.cleaned_data["username"].strip().lower()
+        user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
             return lockout_response(request)
-        if user is not None and Membership.objects.filter(tenant=_tenant(request), user=user).exists():
+        if user is not None and _may_sign_in(request, user):
             if user_has_device(user):
                 request.session[PENDING_USER_KEY] = user.pk
                 request.session[PENDING_ATTEMPTS_KEY] = 0
@@ -154,7 +181,11 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
             request.session.flush()
             messages.error(request, "Too many wrong codes. Sign in again.")
             return redirect("login")
-        form.add_error("token", "That code is not valid. Try the current code from your app.")
+        form.add_error(
+            "token",
+            "That code is not valid. Enter the current code from your app; after a wrong code, "
+            "wait a few seconds before the next try.",
+        )
     return render(request, "auth/login_otp.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -184,7 +215,10 @@ def signup_view(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "auth/signup_done.html",
-                {"login_url": site_url(created.domain, f"/login/?email={created.owner.email}"), "created": created},
+                {
+                    "login_url": site_url(created.domain, "/login/?" + urlencode({"email": created.owner.email})),
+                    "created": created,
+                },
             )
     return render(request, "auth/signup.html", {"form": form, "base_domain": settings.TENANT_BASE_DOMAIN})
 
@@ -206,7 +240,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     if existing is not None:
         if not request.user.is_authenticated or request.user.pk != existing.pk:
             messages.info(request, "Sign in with the invited email to accept the invitation.")
-            return redirect(f"{reverse('login')}?email={existing.email}&next={request.path}")
+            return redirect(f"{reverse('login')}?" + urlencode({"email": existing.email, "next": request.path}))
         if request.method == "POST":
             services.invitation_accept(token=token, user=existing)
             messages.success(request, f"You joined {_tenant(request).brand_name}.")
@@ -285,6 +319,13 @@ class BrandedPasswordResetView(PasswordResetView):
     email_template_name = "emails/password_reset.txt"
     html_email_template_name = "emails/password_reset.html"
     subject_template_name = "emails/password_reset_subject.txt"
+
+    form_class = WorkspacePasswordResetForm
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form: Any = super().get_form(form_class)
+        form.tenant = _tenant(self.request)
+        return form
 
     def form_valid(self, form: Any) -> HttpResponse:
         tenant = _tenant(self.request)

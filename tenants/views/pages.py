@@ -181,7 +181,11 @@ def branding(request: HttpRequest) -> HttpResponse:
                     data["logo"] = f"data:image/{LOGO_TYPES[upload.content_type]};base64,{encoded}"
             if not form.errors:
                 try:
-                    services.tenant_update_branding(tenant=tenant, data=data)
+                    services.tenant_update_branding(
+                        tenant=tenant,
+                        data=data,
+                        actor_role=request.membership.role,  # type: ignore[attr-defined]
+                    )
                 except ApplicationError as exc:
                     form_apply_errors(form, exc)
                 else:

@@ -62,7 +62,11 @@ class TenantView(BaseAPIView):
     def patch(self, request: Request) -> Response:
         serializer = s.TenantUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        tenant = services.tenant_update_branding(tenant=request_tenant(request), data=dict(serializer.validated_data))
+        tenant = services.tenant_update_branding(
+            tenant=request_tenant(request),
+            data=dict(serializer.validated_data),
+            actor_role=_principal(request).acting_role,
+        )
         tenant.domain_url = request_tenant(request).domain_url
         return Response(s.TenantSerializer(tenant).data)
 
