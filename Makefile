@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bootstrap clean
+.PHONY: run test stop lint typecheck bootstrap clean
 
 $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## Same bootstrap, then ruff, mypy and the whole test suite with coverage.
 test: $(STAMP)
 	$(BIN)/python scripts/dev.py test
+
+## Stop the embedded PostgreSQL and Redis that `make run` may have started under var/.
+stop: $(STAMP)
+	$(BIN)/python scripts/dev.py stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ force the embedded ones.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import subprocess
@@ -86,7 +87,7 @@ def _embedded_redis_url() -> str:
                 "--logfile",
                 str(data / "redis.log"),
                 "--save",
-                "",
+                "60 1",  # keep queued tasks across restarts (data in var/redis)
             ],
             check=True,
         )
@@ -99,6 +100,8 @@ def _embedded_redis_url() -> str:
 
 def services() -> dict[str, str]:
     """Environment for Django with a reachable PostgreSQL and Redis, starting embedded ones if needed."""
+    # Django reads .env too (settings/base.py); read it here first so both pick the same servers.
+    _read_dotenv()
     forced = os.environ.get("SURESH_EMBEDDED") == "1"
     env: dict[str, str] = {}
     if os.environ.get("DATABASE_URL"):
@@ -124,6 +127,33 @@ def services() -> dict[str, str]:
     if "TEST_REDIS_URL" not in os.environ:
         env["TEST_REDIS_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + "/15"
     return env
+
+
+def _read_dotenv() -> None:
+    import environ
+
+    environ.Env.read_env(ROOT / ".env", overwrite=False)
+
+
+def stop() -> None:
+    """Stop the embedded PostgreSQL and Redis that `make run` started under var/ (if any)."""
+    import shlex
+
+    import pgserver
+    import redis
+
+    data = VAR / "pgdata"
+    if (data / "postmaster.pid").exists():
+        pg_ctl = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+        command = [str(pg_ctl), "-D", str(data), "-w", "-m", "fast", "stop"]
+        if os.geteuid() == 0:  # pgserver runs PostgreSQL as its own user when started by root
+            command = ["su", "pgserver", "-s", "/bin/sh", "-c", shlex.join(command)]
+        subprocess.run(command, check=False)
+        say(f"PostgreSQL in {data}: stopped")
+    # Shutting down closes the connection (or nothing was running): both end up as ConnectionError.
+    with contextlib.suppress(redis.ConnectionError):
+        redis.Redis(port=EMBEDDED_REDIS_PORT, socket_connect_timeout=0.5).shutdown(nosave=True)
+    say(f"Redis on 127.0.0.1:{EMBEDDED_REDIS_PORT}: stopped")
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
@@ -193,7 +223,7 @@ def test(pytest_args: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["run", "test", "typecheck", "services"])
+    parser.add_argument("command", choices=["run", "test", "typecheck", "services", "stop"])
     args, rest = parser.parse_known_args()
     VAR.mkdir(exist_ok=True)
     try:
@@ -201,6 +231,8 @@ def main() -> None:
             run()
         elif args.command == "test":
             test(rest)
+        elif args.command == "stop":
+            stop()
         elif args.command == "typecheck":
             typecheck(_environ(services(), "suresh_ai.settings.test"))
         else:

@@ -159,3 +159,9 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(django_db_setup: 
         finally:
             Tenant.objects.get(pk=created.tenant.pk).delete(force_drop=True)
             User.objects.filter(email__endswith="@race.in").delete()
+
+
+def test_pages_with_secrets_are_not_cached(alpha: TenantFixture) -> None:
+    client = login_client(alpha, alpha.owner)
+    for path in ("/api-keys/", "/account/2fa/"):
+        assert "no-store" in client.get(path).headers["Cache-Control"]

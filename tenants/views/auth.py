@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
@@ -268,6 +269,7 @@ def _qr_svg(data: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+@never_cache  # shows the TOTP secret and backup codes: browsers must not keep them
 @member_required()
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
@@ -329,5 +331,8 @@ class BrandedPasswordResetView(PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         tenant = _tenant(self.request)
-        self.extra_email_context = {"brand": brand_for(None if _is_public(self.request) else tenant)}
+        self.extra_email_context = {
+            "brand": brand_for(None if _is_public(self.request) else tenant),
+            "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+        }
         return super().form_valid(form)

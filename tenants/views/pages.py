@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from suresh_ai.errors import ApplicationError
@@ -67,6 +68,7 @@ def team(request: HttpRequest) -> HttpResponse:
             "invitations": selectors.invitations_of(tenant=tenant).filter(status=Invitation.Status.PENDING),
             "can_manage": can_manage,
             "roles": Role.choices,
+            "invitation_days": settings.INVITATION_TTL_DAYS,
         },
     )
 
@@ -115,6 +117,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("team")
 
 
+@never_cache  # the page can show a new key: browsers must not keep it
 @member_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:

@@ -93,10 +93,6 @@ class InvitationCreateSerializer(StrictSerializerMixin, serializers.Serializer[I
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationAcceptSerializer(StrictSerializerMixin, serializers.Serializer[Invitation]):
-    token = serializers.CharField(max_length=200)
-
-
 class ApiKeySerializer(CachedFieldsMixin, serializers.ModelSerializer[ApiKey]):
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
     is_active = serializers.BooleanField(read_only=True)
