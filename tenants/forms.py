@@ -82,7 +82,7 @@ class BrandingForm(forms.Form):
 
 def form_apply_errors(form: Any, exc: ApplicationError) -> None:
     """Show a service's validation error on the form field it names (or on the form)."""
-    field_map = {"owner_email": "email", "name": "company"}
+    field_map = {"owner_email": "email", "owner_password": "password", "name": "company"}
     if isinstance(exc.detail, dict) and exc.detail:
         for field, msgs in exc.detail.items():
             target = field if field in form.fields else field_map.get(field, field)

@@ -148,7 +148,14 @@ def tenant_create(
                 if owner is None:
                     raise ValidationFailed.for_field("owner_email", "No account with this email.")
             else:
-                owner = user_create(email=owner_email, password=owner_password, full_name=owner_full_name)
+                try:
+                    owner = user_create(email=owner_email, password=owner_password, full_name=owner_full_name)
+                except ValidationFailed as exc:
+                    # Name the fields as this call knows them (owner_email, owner_password).
+                    renamed = {f"owner_{field}": msgs for field, msgs in exc.detail.items()}
+                    raise ValidationFailed(
+                        exc.message.replace(next(iter(exc.detail)), next(iter(renamed))), detail=renamed
+                    ) from exc
             tenant = Tenant.objects.create(
                 name=name, slug=slug, schema_name=schema_name, display_name=name, partner=partner
             )

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import render
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
+ViewFunc = Callable[..., HttpResponseBase]
 
 # KEYS[1] bucket, KEYS[2] refusal counter prefix (the minute is appended); ARGV: emission interval (µs), burst.
 # Returns {allowed, remaining, reset_us, retry_after_us}.
@@ -147,3 +151,33 @@ class GcraThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return float(self._result.retry_after_seconds) if self._result else None
+
+
+def limit_posts_per_ip(scope: str, *, per_minute: int, burst: int) -> Callable[[ViewFunc], ViewFunc]:
+    """Page decorator: the same GCRA limiter for form POSTs that send mail or create things
+    (sign-up, password reset, find-my-workspace), per client IP and tenant. 429 page when refused."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method == "POST" and settings.RATE_LIMIT_ENABLED:
+                schema_name = getattr(getattr(request, "tenant", None), "schema_name", "public")
+                ip = request.META.get("REMOTE_ADDR", "unknown")
+                try:
+                    result = rate_limit_hit(
+                        schema_name=schema_name, identity=f"form:{scope}:{ip}", per_minute=per_minute, burst=burst
+                    )
+                except redis.RedisError:
+                    logger.warning("rate_limit_unavailable", exc_info=True)
+                else:
+                    if not result.allowed:
+                        response = render(
+                            request, "errors/429.html", {"retry_after": result.retry_after_seconds}, status=429
+                        )
+                        response["Retry-After"] = str(result.retry_after_seconds)
+                        return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

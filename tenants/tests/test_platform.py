@@ -44,7 +44,7 @@ def test_platform_api_bad_input_creates_nothing(db: None) -> None:
     before = Tenant.objects.count()
     for payload, field in [
         ({"name": "X", "slug": "Bad Slug", "owner_email": "o@x.in", "owner_password": PASSWORD}, "slug"),
-        ({"name": "X", "slug": "okay", "owner_email": "o@x.in", "owner_password": "short"}, "password"),
+        ({"name": "X", "slug": "okay", "owner_email": "o@x.in", "owner_password": "short"}, "owner_password"),
         ({"name": "X", "slug": "okay", "owner_email": "nobody@x.in"}, "owner_email"),
         ({"name": "X", "slug": "okay", "owner_email": "o@x.in", "plan": "free"}, "plan"),
     ]:

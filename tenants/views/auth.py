@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +30,8 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from suresh_ai.errors import ApplicationError
+from suresh_ai.api.ratelimit import limit_posts_per_ip
+from suresh_ai.errors import ApplicationError, ValidationFailed
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import services
 from tenants.emails import brand_for
@@ -197,17 +199,28 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
+@limit_posts_per_ip("signup", per_minute=1, burst=5)  # each sign-up creates a schema
 @require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        existing = User.objects.filter(email__iexact=data["email"].strip()).first()
         try:
+            if existing is not None:
+                # Someone with an account adds a workspace: their password proves it is theirs.
+                user = authenticate(request, username=existing.email, password=data["password"])
+                if getattr(request, "axes_locked_out", False):
+                    return lockout_response(request)
+                if user is None:
+                    raise ValidationFailed.for_field(
+                        "password", "An account with this email exists; enter its password to add a workspace to it."
+                    )
             created = services.tenant_create(
                 name=data["company"],
                 slug=data["slug"],
                 owner_email=data["email"],
-                owner_password=data["password"],
+                owner_password=None if existing is not None else data["password"],
                 owner_full_name=data["full_name"],
             )
         except ApplicationError as exc:
@@ -314,6 +327,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "account/two_factor_manage.html", {"form": form, "backup_left": backup_left})
 
 
+@method_decorator(limit_posts_per_ip("password_reset", per_minute=2, burst=5), name="dispatch")
 class BrandedPasswordResetView(PasswordResetView):
     """Django's reset flow, with the email carrying the brand of the domain it was asked on."""
 

@@ -6,6 +6,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from suresh_ai.api.ratelimit import limit_posts_per_ip
 from tenants.emails import branded_email_send
 from tenants.models import User
 from tenants.selectors import tenants_of_user
@@ -21,6 +22,7 @@ class FindWorkspaceForm(forms.Form):
     email = forms.EmailField(label="Your email")
 
 
+@limit_posts_per_ip("find_workspace", per_minute=2, burst=5)
 def find_workspace(request: HttpRequest) -> HttpResponse:
     """Sign-in happens on each workspace's own domain; we email the links (never list them here,
     which would tell strangers who has an account)."""
