@@ -224,3 +224,16 @@ def test_password_reset_end_to_end(alpha: TenantFixture) -> None:
     fresh = alpha.client()
     assert fresh.post("/login/", {"username": alpha.owner.email, "password": new_password}).url == "/"
     assert client.get(link.group(1), follow=True).content.count(b"invalid or was already used") == 1
+
+
+def test_every_aria_reference_points_at_an_element(alpha: TenantFixture) -> None:
+    pages = [
+        Client(HTTP_HOST="localhost").post("/signup/", {"company": "", "slug": "x"}).content.decode(),
+        login_client(alpha, alpha.owner).get("/api-keys/").content.decode(),
+    ]
+    for page in pages:
+        ids = set(re.findall(r'\bid="([^"]+)"', page))
+        for reference in re.findall(r'aria-describedby="([^"]+)"', page):
+            for target in reference.split():
+                assert target in ids, target
+    assert "<legend>Scopes</legend>" in pages[1]
