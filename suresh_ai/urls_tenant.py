@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
-from tenants.views import auth, pages
+from tenants.views import auth, pages, public
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("api-keys/", pages.api_keys, name="api-keys"),
     path("api-keys/<int:pk>/revoke/", pages.api_key_revoke, name="api-key-revoke"),
     path("branding/", pages.branding, name="branding"),
+    path("brand/logo", public.brand_logo, name="brand-logo"),
     path("", include(tenant_api)),
     path("", include("suresh_ai.urls_common")),
 ]

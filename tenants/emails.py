@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -14,6 +15,18 @@ from tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 
+def logo_data(tenant: Tenant) -> str:
+    """The logo a tenant shows: its own, else its partner's (a data: URL, or empty)."""
+    return tenant.logo or (tenant.partner.logo if tenant.partner else "")
+
+
+def logo_url(tenant: Tenant) -> str:
+    version = hashlib.sha256(logo_data(tenant).encode()).hexdigest()[:12]
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    host = f"{tenant.slug}.{settings.TENANT_BASE_DOMAIN}"
+    return f"{settings.PUBLIC_URL_SCHEME}://{host}{port}/brand/logo?v={version}"
+
+
 def brand_for(tenant: Tenant | None) -> dict[str, str]:
     """The brand a message or page shows: the tenant's, else its partner's, else the platform's."""
     if tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
@@ -22,7 +35,9 @@ def brand_for(tenant: Tenant | None) -> dict[str, str]:
     return {
         "name": tenant.brand_name,
         "colour": tenant.primary_colour or (partner.primary_colour if partner else "#4f46e5"),
-        "logo": tenant.logo or (partner.logo if partner else ""),
+        # A URL, not the stored data: URL, so mail clients (which block data: images) show it and
+        # pages stay small. The version query changes with the image, so caches never go stale.
+        "logo": logo_url(tenant) if (tenant.logo or (partner and partner.logo)) else "",
         "support_email": tenant.support_email or (partner.support_email if partner else ""),
         "sender": tenant.email_sender_name or (partner.email_sender_name if partner else "") or tenant.brand_name,
     }

@@ -185,3 +185,13 @@ def test_mail_sending_forms_are_rate_limited_per_ip(alpha: TenantFixture) -> Non
     assert statuses[-1] == 429
     other_ip = alpha.client().post("/password-reset/", {"email": "nobody@x.in"}, REMOTE_ADDR="10.9.9.9")
     assert other_ip.status_code == 302
+
+
+def test_logo_is_served_per_tenant_and_not_inlined_in_the_api(alpha: TenantFixture, beta: TenantFixture) -> None:
+    logo = "data:image/png;base64,iVBORw0KGgo="
+    alpha.key_client().patch("/api/v1/tenant/", {"logo": logo}, content_type="application/json")
+    body = alpha.key_client().get("/api/v1/tenant/").json()
+    assert "logo" not in body
+    assert body["logo_url"].startswith("http://alpha.localhost/brand/logo?v=")
+    assert alpha.client().get("/brand/logo").status_code == 200
+    assert beta.client().get("/brand/logo").status_code == 404  # beta has none; never alpha's

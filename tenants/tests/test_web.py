@@ -114,7 +114,12 @@ def test_branding_page_changes_pages_and_emails(alpha: TenantFixture) -> None:
     page = client.get("/").content.decode()
     assert "Alpha Bazaar" in page
     assert "--brand: #0a7d33" in page
-    assert "data:image/png;base64," in page
+    logo = re.search(r'<img src="http://alpha\.localhost(/brand/logo\?v=[0-9a-f]{12})"', page)
+    assert logo is not None
+    image = client.get(logo.group(1))
+    assert image.headers["Content-Type"] == "image/png"
+    assert image.content == PNG_1PX
+    assert "data:image" not in page
     bad = client.post(
         "/branding/", {"primary_colour": "#0a7d33", "logo": SimpleUploadedFile("x.gif", b"GIF89a", "image/gif")}
     )
@@ -123,7 +128,9 @@ def test_branding_page_changes_pages_and_emails(alpha: TenantFixture) -> None:
     assert len(mail.outbox) == 1
     assert "Alpha Bazaar" in mail.outbox[0].subject
     assert "http://alpha.localhost/password-reset/" in mail.outbox[0].body
-    assert "#0a7d33" in mail.outbox[0].alternatives[0][0]
+    html = mail.outbox[0].alternatives[0][0]
+    assert "#0a7d33" in html
+    assert f'src="http://alpha.localhost{logo.group(1)}"' in html  # mail clients block data: images
 
 
 def test_only_owner_can_require_2fa(alpha: TenantFixture) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from suresh_ai.api.ratelimit import limit_posts_per_ip
-from tenants.emails import branded_email_send
+from suresh_ai.tenancy import request_tenant
+from tenants.emails import branded_email_send, logo_data
 from tenants.models import User
 from tenants.selectors import tenants_of_user
 from tenants.services import tenant_domain_for
@@ -44,3 +49,17 @@ def find_workspace(request: HttpRequest) -> HttpResponse:
                 context={"workspaces": workspaces},
             )
     return render(request, "public/find_workspace.html", {"form": form, "sent": sent})
+
+
+@require_GET
+def brand_logo(request: HttpRequest) -> HttpResponse:
+    """The workspace's logo as an image (public, like any logo), for pages and emails."""
+    tenant = request_tenant(request)
+    data = logo_data(tenant) if tenant.schema_name != "public" else ""
+    match = re.match(r"^data:(image/(?:png|jpeg|webp));base64,(.+)$", data, re.DOTALL)
+    if match is None:
+        raise Http404("No logo.")
+    response = HttpResponse(base64.b64decode(match.group(2)), content_type=match.group(1))
+    response["Cache-Control"] = "public, max-age=86400, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

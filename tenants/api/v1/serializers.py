@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from suresh_ai.api.serializers import CachedFieldsMixin
 from suresh_ai.api.views import StrictSerializerMixin
+from tenants.emails import brand_for
 from tenants.models import ApiKey, Invitation, Membership, Partner, Role, Tenant, User
 
 
@@ -18,6 +19,7 @@ class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer[User]):
 
 class TenantSerializer(CachedFieldsMixin, serializers.ModelSerializer[Tenant]):
     domain = serializers.SerializerMethodField()
+    logo_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Tenant
@@ -29,7 +31,7 @@ class TenantSerializer(CachedFieldsMixin, serializers.ModelSerializer[Tenant]):
             "plan",
             "domain",
             "display_name",
-            "logo",
+            "logo_url",
             "primary_colour",
             "support_email",
             "email_sender_name",
@@ -40,6 +42,10 @@ class TenantSerializer(CachedFieldsMixin, serializers.ModelSerializer[Tenant]):
 
     def get_domain(self, tenant: Tenant) -> str:
         return getattr(tenant, "domain_url", "") or ""
+
+    def get_logo_url(self, tenant: Tenant) -> str:
+        """Where the logo is served (empty without one); the stored image is never inlined here."""
+        return brand_for(tenant)["logo"]
 
 
 class TenantUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Tenant]):
