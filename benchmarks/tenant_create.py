@@ -18,20 +18,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from dev import local_postgres_url  # noqa: E402 - scripts/ is not a package
+
 DB_NAME = "suresh_ai_bench_tenants"
 
 
 def _ensure_database() -> str:
-    import psycopg2
-
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{DB_NAME}"')
-    conn.close()
-    return f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+    url = local_postgres_url(DB_NAME)
+    if url is None:
+        raise SystemExit("No PostgreSQL on 127.0.0.1:5432: set DATABASE_URL.")
+    return url
 
 
 def main() -> None:

@@ -36,7 +36,8 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-def _local_postgres_url() -> str | None:
+def local_postgres_url(db_name: str = DB_NAME) -> str | None:
+    """URL of ``db_name`` on the local server (created if missing), or None when none answers."""
     if not _port_open("127.0.0.1", 5432):
         return None
     import psycopg2
@@ -47,11 +48,11 @@ def _local_postgres_url() -> str | None:
         return None
     conn.autocommit = True
     with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name])
         if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{DB_NAME}"')
+            cursor.execute(f'CREATE DATABASE "{db_name}"')
     conn.close()
-    return f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+    return f"postgres://postgres@127.0.0.1:5432/{db_name}"
 
 
 def _embedded_postgres_url() -> str:
@@ -108,7 +109,7 @@ def services() -> dict[str, str]:
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
         say("PostgreSQL: DATABASE_URL from the environment")
     else:
-        url = None if forced else _local_postgres_url()
+        url = None if forced else local_postgres_url()
         if url:
             say("PostgreSQL: local server on 127.0.0.1:5432")
         else:

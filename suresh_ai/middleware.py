@@ -15,7 +15,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 
-from suresh_ai.api.errors import error_response, is_api_path
+from suresh_ai.api.errors import error_response
 
 logger = logging.getLogger("suresh_ai.request")
 
@@ -136,9 +136,3 @@ class RequestLogMiddleware:
             },
         )
         return response
-
-
-def api_or_page_error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
-    if is_api_path(request):
-        return error_response(status, code, message)
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

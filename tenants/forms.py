@@ -64,7 +64,10 @@ class ApiKeyForm(forms.Form):
         label="Scopes", choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=["read"]
     )
     expires_at = forms.DateTimeField(
-        label="Expires (optional)", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="Expires (optional, UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In UTC: India is UTC+5:30, so 18:00 IST is 12:30 UTC.",
     )
 
 

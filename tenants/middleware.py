@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
-from suresh_ai.api.errors import error_response
+from suresh_ai.api.errors import api_or_page_error
 from suresh_ai.tenancy import db
 from tenants.models import Tenant
 from tenants.selectors import tenant_for_host
@@ -30,9 +30,9 @@ class TenantMiddleware(TenantMainMiddleware):
         cached = request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
         tenant = tenant_for_host(hostname=hostname, cached=cached) if hostname else None
         if tenant is None:
-            return error_response(400, "invalid_host", f'No site is served at "{hostname[:100]}".')
+            return api_or_page_error(request, 400, "invalid_host", f'No site is served at "{hostname[:100]}".')
         if tenant.status == Tenant.Status.SUSPENDED:
-            return error_response(403, "tenant_suspended", "This workspace is suspended. Contact support.")
+            return api_or_page_error(request, 403, "tenant_suspended", "This workspace is suspended. Contact support.")
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
         db().set_tenant(tenant)

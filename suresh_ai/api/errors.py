@@ -91,3 +91,11 @@ def handler500(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # an unknown path answers 404 in our shape, not a CSRF page, whatever the method
 def api_not_found(request: HttpRequest) -> JsonResponse:
     return error_response(status.HTTP_404_NOT_FOUND, "not_found", f"No API endpoint at {request.path}.")
+
+
+def api_or_page_error(request: HttpRequest, status_code: int, code: str, message: str) -> HttpResponse:
+    """Our JSON error for API clients (and anything not asking for HTML); a small page for browsers."""
+    wants_html = "text/html" in request.META.get("HTTP_ACCEPT", "") and not is_api_path(request)
+    if not wants_html:
+        return error_response(status_code, code, message)
+    return HttpResponse(render_to_string("errors/400.html", {"message": message}), status=status_code)

@@ -195,3 +195,13 @@ def test_logo_is_served_per_tenant_and_not_inlined_in_the_api(alpha: TenantFixtu
     assert body["logo_url"].startswith("http://alpha.localhost/brand/logo?v=")
     assert alpha.client().get("/brand/logo").status_code == 200
     assert beta.client().get("/brand/logo").status_code == 404  # beta has none; never alpha's
+
+
+def test_unknown_host_is_a_page_for_browsers_and_json_for_clients(db: None) -> None:
+    browser = Client(HTTP_HOST="nowhere.example", HTTP_ACCEPT="text/html,application/xhtml+xml")
+    page = browser.get("/login/")
+    assert page.status_code == 400
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "nowhere.example" in page.content.decode()
+    api = Client(HTTP_HOST="nowhere.example", HTTP_ACCEPT="text/html").get("/api/v1/me/")
+    assert api.json()["code"] == "invalid_host"
