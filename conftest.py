@@ -42,3 +42,15 @@ def _clean_redis() -> Iterator[None]:
     """Each test starts with an empty test Redis database (rate-limit buckets, cache)."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     return
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run Celery tasks inline in the test's process and schema (the real-worker path has its own
+    tests in tests/test_celery_worker.py); for tests that check what a task sends."""
+    from celery_app import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

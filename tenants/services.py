@@ -491,3 +491,66 @@ def two_factor_disable(*, user: User) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+
+
+# --- Account emails (sent by workers) -----------------------------------------------------------
+
+
+def password_reset_email_send(*, user_id: int, host: str, scheme: str) -> bool:
+    """Send a reset link for ``host``, made here (never queued), branded by the schema's tenant.
+
+    ``host`` must be a domain of the tenant whose schema this runs in (or the platform's own), so a
+    queued message cannot point a link elsewhere.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.template.loader import render_to_string
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from tenants.emails import brand_for, branded_email_send
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return False
+    hostname = host.rsplit(":", 1)[0].lower()
+    public = db().schema_name == settings.PUBLIC_SCHEMA_NAME
+    tenant = None if public else db().tenant
+    domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    if domain is None or (domain.tenant.schema_name != db().schema_name):
+        logger.warning("password_reset_skipped", extra={"reason": "host not of this schema"})
+        return False
+    if tenant is not None and not Membership.objects.filter(tenant=tenant, user=user).exists():
+        return False
+    context = {
+        "email": user.email,
+        "domain": host,
+        "protocol": "https" if scheme == "https" else "http",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
+    subject = render_to_string("emails/password_reset_subject.txt", {"brand": brand_for(tenant)}).strip()
+    branded_email_send(tenant=tenant, to=user.email, subject=subject, template="password_reset", context=context)
+    return True
+
+
+def workspaces_email_send(*, user_id: int) -> bool:
+    from tenants.emails import branded_email_send
+    from tenants.selectors import tenants_of_user
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    workspaces = [
+        {"name": t.brand_name, "url": f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(t.slug)}{port}/login/"}
+        for t in tenants_of_user(user_id=user.pk)
+    ]
+    branded_email_send(
+        tenant=None,
+        to=user.email,
+        subject="Your SURESH AI ORIGIN workspaces",
+        template="workspaces",
+        context={"workspaces": workspaces},
+    )
+    return True

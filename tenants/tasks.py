@@ -26,3 +26,30 @@ def invitation_send_email(*, invitation_id: int) -> dict[str, Any]:
     """Send one invitation email; sending again after success is a no-op."""
     sent = services.invitation_email_send(invitation_id=invitation_id)
     return {"invitation_id": invitation_id, "sent": sent, "schema": db().schema_name}
+
+
+@shared_task(
+    name="tenants.password_reset_send_email",
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 5},
+)
+def password_reset_send_email(*, user_id: int, host: str, scheme: str) -> dict[str, Any]:
+    """Email a password-reset link for the site at ``host`` (in the schema the request came from)."""
+    sent = services.password_reset_email_send(user_id=user_id, host=host, scheme=scheme)
+    return {"user_id": user_id, "sent": sent, "schema": db().schema_name}
+
+
+@shared_task(
+    name="tenants.workspaces_send_email",
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 5},
+)
+def workspaces_send_email(*, user_id: int) -> dict[str, Any]:
+    """Email someone the sign-in links of every workspace they belong to."""
+    return {"user_id": user_id, "sent": services.workspaces_email_send(user_id=user_id)}

@@ -103,7 +103,9 @@ def test_sender_name_with_control_characters_is_refused(alpha: TenantFixture) ->
     assert "email_sender_name" in response.json()["detail"]
 
 
-def test_password_reset_on_a_workspace_only_mails_its_members(alpha: TenantFixture, beta: TenantFixture) -> None:
+def test_password_reset_on_a_workspace_only_mails_its_members(
+    alpha: TenantFixture, beta: TenantFixture, eager_tasks: None
+) -> None:
     alpha.client().post("/password-reset/", {"email": beta.owner.email})
     assert mail.outbox == []
     alpha.client().post("/password-reset/", {"email": alpha.owner.email})
@@ -205,3 +207,19 @@ def test_unknown_host_is_a_page_for_browsers_and_json_for_clients(db: None) -> N
     assert "nowhere.example" in page.content.decode()
     api = Client(HTTP_HOST="nowhere.example", HTTP_ACCEPT="text/html").get("/api/v1/me/")
     assert api.json()["code"] == "invalid_host"
+
+
+def test_reset_email_task_checks_host_and_membership(alpha: TenantFixture, beta: TenantFixture) -> None:
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(Tenant.objects.get(pk=alpha.tenant.pk)):
+        assert services.password_reset_email_send(user_id=alpha.owner.pk, host="beta.localhost", scheme="http") is False
+        assert services.password_reset_email_send(user_id=beta.owner.pk, host="alpha.localhost", scheme="http") is False
+        assert services.password_reset_email_send(user_id=alpha.owner.pk, host="alpha.localhost", scheme="http") is True
+    assert [m.to for m in mail.outbox] == [[alpha.owner.email]]
+
+
+def test_reset_request_only_enqueues(alpha: TenantFixture) -> None:
+    """Without a worker nothing is sent during the request: the page answers the same either way."""
+    alpha.client().post("/password-reset/", {"email": alpha.owner.email})
+    assert mail.outbox == []

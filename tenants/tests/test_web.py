@@ -103,7 +103,7 @@ def test_api_keys_page_shows_key_once_and_revokes(alpha: TenantFixture) -> None:
     assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
 
 
-def test_branding_page_changes_pages_and_emails(alpha: TenantFixture) -> None:
+def test_branding_page_changes_pages_and_emails(alpha: TenantFixture, eager_tasks: None) -> None:
     client = login_client(alpha, alpha.owner)
     logo = SimpleUploadedFile("logo.png", PNG_1PX, content_type="image/png")
     response = client.post(
@@ -192,7 +192,7 @@ def test_invitation_accept_as_existing_user(alpha: TenantFixture, beta: TenantFi
     assert Membership.objects.filter(tenant=alpha.tenant, user=beta.owner, role=Role.VIEWER).exists()
 
 
-def test_find_workspace_emails_links_without_revealing_accounts(alpha: TenantFixture) -> None:
+def test_find_workspace_emails_links_without_revealing_accounts(alpha: TenantFixture, eager_tasks: None) -> None:
     public = Client(HTTP_HOST="localhost")
     known = public.post("/login/", {"email": alpha.owner.email}).content
     unknown = public.post("/login/", {"email": "nobody@nowhere.in"}).content
@@ -218,7 +218,7 @@ def test_dark_mode_and_accessibility_basics(alpha: TenantFixture) -> None:
     assert "prefers-color-scheme: dark" in css
 
 
-def test_password_reset_end_to_end(alpha: TenantFixture) -> None:
+def test_password_reset_end_to_end(alpha: TenantFixture, eager_tasks: None) -> None:
     client = alpha.client()
     assert client.post("/password-reset/", {"email": "OWNER@alpha.in"}).url == "/password-reset/sent/"
     link = re.search(r"http://alpha\.localhost(/password-reset/[^/]+/[^/]+/)", mail.outbox[0].body)

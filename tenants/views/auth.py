@@ -34,7 +34,6 @@ from suresh_ai.api.ratelimit import limit_posts_per_ip
 from suresh_ai.errors import ApplicationError, ValidationFailed
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import services
-from tenants.emails import brand_for
 from tenants.forms import (
     AcceptInvitationForm,
     LoginForm,
@@ -343,10 +342,4 @@ class BrandedPasswordResetView(PasswordResetView):
         form.tenant = _tenant(self.request)
         return form
 
-    def form_valid(self, form: Any) -> HttpResponse:
-        tenant = _tenant(self.request)
-        self.extra_email_context = {
-            "brand": brand_for(None if _is_public(self.request) else tenant),
-            "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
-        }
-        return super().form_valid(form)
+    # The form hands sending to a worker (WorkspacePasswordResetForm.send_mail).

@@ -12,11 +12,9 @@ from django.views.decorators.http import require_GET
 
 from suresh_ai.api.ratelimit import limit_posts_per_ip
 from suresh_ai.tenancy import request_tenant
-from tenants.emails import branded_email_send, logo_data
+from tenants.emails import logo_data
 from tenants.models import User
-from tenants.selectors import tenants_of_user
-from tenants.services import tenant_domain_for
-from tenants.views.auth import site_url
+from tenants.tasks import workspaces_send_email
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -37,17 +35,8 @@ def find_workspace(request: HttpRequest) -> HttpResponse:
         sent = True
         user = User.objects.filter(email__iexact=form.cleaned_data["email"], is_active=True).first()
         if user is not None:
-            workspaces = [
-                {"name": t.brand_name, "url": site_url(tenant_domain_for(t.slug), "/login/")}
-                for t in tenants_of_user(user_id=user.pk)
-            ]
-            branded_email_send(
-                tenant=None,
-                to=user.email,
-                subject="Your SURESH AI ORIGIN workspaces",
-                template="workspaces",
-                context={"workspaces": workspaces},
-            )
+            # A worker sends it, so the answer takes as long whether or not the account exists.
+            workspaces_send_email.delay(user_id=user.pk)
     return render(request, "public/find_workspace.html", {"form": form, "sent": sent})
 
 
