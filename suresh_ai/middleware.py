@@ -105,6 +105,15 @@ class RateLimitHeadersMiddleware:
         return response
 
 
+def _loggable_path(request: HttpRequest) -> str:
+    """The URL pattern when one matched (".../invitations/<str:token>/"), so secrets carried in
+    paths (invitation and password-reset tokens) never reach the logs; the raw path otherwise."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        return "/" + match.route.lstrip("^").rstrip("$")
+    return request.path
+
+
 class RequestLogMiddleware:
     """One JSON line per request: request id, tenant, user, method, path, status, duration."""
 
@@ -127,7 +136,7 @@ class RequestLogMiddleware:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": _loggable_path(request),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "user_id": user_id,

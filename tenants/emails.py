@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -44,10 +45,10 @@ def brand_for(tenant: Tenant | None) -> dict[str, str]:
 
 
 def _from_address(sender_name: str) -> str:
-    address = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
-    # Header injection guard: no control characters (CR, LF, …) or quotes in the display name.
-    safe_name = "".join(ch for ch in sender_name if ch.isprintable() and ch != '"').strip()
-    return f'"{safe_name}" <{address}>' if safe_name else settings.DEFAULT_FROM_EMAIL
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    # Header injection guard: printable characters only; formataddr quotes and escapes the rest.
+    safe_name = "".join(ch for ch in sender_name if ch.isprintable()).strip()
+    return formataddr((safe_name, address)) if safe_name else settings.DEFAULT_FROM_EMAIL
 
 
 def branded_email_send(*, tenant: Tenant | None, to: str, subject: str, template: str, context: dict[str, Any]) -> None:

@@ -71,6 +71,10 @@ class Domain(DomainMixin):
         return self.domain
 
 
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -88,7 +92,10 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        # Emails are stored lower-cased; an exact match on the same normalisation the lockout counts
+        # under, so look-alike spellings (e.g. a dotless i, U+0131, which the database folds to "I") cannot
+        # reach the account under a fresh lockout counter.
+        return self.get(email=normalise_email(username or ""))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

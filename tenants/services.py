@@ -176,9 +176,11 @@ def tenant_create(
 def tenant_update_branding(*, tenant: Tenant, data: dict[str, object], actor_role: str = Role.OWNER) -> Tenant:
     if "require_2fa" in data and data["require_2fa"] != tenant.require_2fa and actor_role != Role.OWNER:
         raise Forbidden("Only an owner can change whether two-factor sign-in is required.", code="owner_only")
-    sender = data.get("email_sender_name")
-    if isinstance(sender, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in sender):
-        raise ValidationFailed.for_field("email_sender_name", "Use letters, digits and spaces only; no line breaks.")
+    for field in ("display_name", "email_sender_name", "support_email"):
+        value = data.get(field)
+        # These go into email headers (Subject, From, Reply-To): no line breaks or control characters.
+        if isinstance(value, str) and not all(ch.isprintable() for ch in value):
+            raise ValidationFailed.for_field(field, "Line breaks and control characters are not allowed.")
     allowed = {"display_name", "logo", "primary_colour", "support_email", "email_sender_name", "require_2fa"}
     unknown = set(data) - allowed
     if unknown:
@@ -311,7 +313,21 @@ def membership_change_role(*, membership: Membership, role: str, actor_role: str
             raise Conflict("A tenant must keep at least one owner.", code="last_owner")
         locked.role = role
         locked.save(update_fields=["role"])
+        if ROLE_RANK[Role(role)] < ROLE_RANK[Role.ADMIN]:
+            _api_keys_of_creator_revoke(membership=locked)
     return locked
+
+
+def _api_keys_of_creator_revoke(*, membership: Membership) -> int:
+    """Someone who is no longer an admin keeps no key they made: they saw its secret once, and
+    an admin-scope key would let them invite themselves back."""
+    revoked = ApiKey.objects.filter(
+        tenant_id=membership.tenant_id, created_by_id=membership.user_id, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if revoked:
+        transaction.on_commit(tenancy_cache.bump)
+        logger.info("api_keys_revoked_with_role", extra={"tenant_id": membership.tenant_id, "count": revoked})
+    return revoked
 
 
 def membership_remove(*, membership: Membership, actor_role: str) -> None:
@@ -322,6 +338,7 @@ def membership_remove(*, membership: Membership, actor_role: str) -> None:
             raise Forbidden("Only an owner can remove an owner.")
         if locked.role == Role.OWNER and owners_left == 0:
             raise Conflict("A tenant must keep at least one owner.", code="last_owner")
+        _api_keys_of_creator_revoke(membership=locked)
         locked.delete()
 
 
@@ -375,7 +392,8 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_key.refresh_from_db(fields=["revoked_at"])
-        tenancy_cache.bump()  # .update() sends no signal: drop cached keys everywhere now
+        tenancy_cache.clear()  # .update() sends no signal: drop this process's copy now...
+        transaction.on_commit(tenancy_cache.bump)  # ...and every other process's once committed
     return api_key
 
 

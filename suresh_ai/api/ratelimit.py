@@ -153,6 +153,17 @@ class GcraThrottle(BaseThrottle):
         return float(self._result.retry_after_seconds) if self._result else None
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The caller's IP as DRF's throttles see it: X-Forwarded-For only behind NUM_PROXIES proxies."""
+    remote = request.META.get("REMOTE_ADDR", "unknown")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.NUM_PROXIES and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(settings.NUM_PROXIES, len(hops))]
+    return remote
+
+
 def limit_posts_per_ip(scope: str, *, per_minute: int, burst: int) -> Callable[[ViewFunc], ViewFunc]:
     """Page decorator: the same GCRA limiter for form POSTs that send mail or create things
     (sign-up, password reset, find-my-workspace), per client IP and tenant. 429 page when refused."""
@@ -162,7 +173,7 @@ def limit_posts_per_ip(scope: str, *, per_minute: int, burst: int) -> Callable[[
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method == "POST" and settings.RATE_LIMIT_ENABLED:
                 schema_name = getattr(getattr(request, "tenant", None), "schema_name", "public")
-                ip = request.META.get("REMOTE_ADDR", "unknown")
+                ip = client_ip(request)
                 try:
                     result = rate_limit_hit(
                         schema_name=schema_name, identity=f"form:{scope}:{ip}", per_minute=per_minute, burst=burst

@@ -132,8 +132,16 @@ CACHES = {
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "KEY_PREFIX": CACHE_KEY_PREFIX,
-    }
+    },
+    # Sessions live in the public schema (one row per session, whichever host it is used on), so
+    # their cache entries must not be namespaced by the schema of the moment: one copy per session.
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:sessions",
+    },
 }
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Accounts and security ---------------------------------------------------------------------
 AUTH_USER_MODEL = "tenants.User"
@@ -176,6 +184,8 @@ else:
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="SURESH AI ORIGIN")
 OTP_BACKUP_CODE_COUNT = 10
+# Staff who may view devices in the admin must still never see anyone's TOTP secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=15 * 60)

@@ -26,9 +26,20 @@ structlog.configure(
     cache_logger_on_first_use=True,
 )
 
+
+class DropRequestObject(logging.Filter):
+    """Django attaches the request to error records; its repr carries the full URL and query string
+    (tokens, emails). Our request log already has the request id, route and status."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("request", None)
+        return True
+
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"drop_request": {"()": DropRequestObject}},
     "formatters": {
         "structured": {
             "()": structlog.stdlib.ProcessorFormatter,
@@ -41,7 +52,7 @@ LOGGING: dict[str, Any] = {
             "foreign_pre_chain": _shared_processors,
         }
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["drop_request"]}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         # Our RequestLogMiddleware writes one line per request; Django's duplicate is noise.

@@ -23,7 +23,10 @@ REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="sai-test")
 _cache: dict[str, Any] = dict(CACHES["default"])
 _cache.update(LOCATION=REDIS_URL, KEY_PREFIX=CACHE_KEY_PREFIX)
-CACHES = {"default": _cache}
+CACHES = {
+    "default": _cache,
+    "sessions": {**CACHES["sessions"], "LOCATION": REDIS_URL, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:sessions"},
+}
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
 PLATFORM_DOMAIN = "localhost"
 TENANT_BASE_DOMAIN = "localhost"

@@ -42,12 +42,13 @@ from tenants.forms import (
     WorkspacePasswordResetForm,
     form_apply_errors,
 )
-from tenants.models import ROLE_RANK, Invitation, Membership, Role, Tenant, User
+from tenants.models import ROLE_RANK, Invitation, Membership, Role, Tenant, User, normalise_email
 
 logger = logging.getLogger(__name__)
 
 PENDING_USER_KEY = "otp_pending_user_id"
 PENDING_ATTEMPTS_KEY = "otp_pending_attempts"
+SETUP_DEVICE_KEY = "otp_setup_device_id"
 MAX_OTP_ATTEMPTS = 5
 
 
@@ -112,7 +113,7 @@ def lockout_response(
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
     """The name django-axes counts failures under: the email, trimmed and lower-cased."""
     raw = (credentials or {}).get("username") or request.POST.get("username", "")
-    return str(raw).strip().lower()
+    return normalise_email(str(raw))
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -290,7 +291,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     action = request.POST.get("action")
     if confirmed is None:
-        device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": "Authenticator app"})
+        # Each session gets its own secret (others' unconfirmed ones are dropped): a secret shown
+        # to anyone who once had the password must never become the one the owner confirms.
+        device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=request.session.get(SETUP_DEVICE_KEY)).first()
+        if device is None:
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            device = TOTPDevice.objects.create(user=user, confirmed=False, name="Authenticator app")
+            request.session[SETUP_DEVICE_KEY] = device.pk
         form = OtpForm(request.POST or None)
         if request.method == "POST" and action == "confirm" and form.is_valid():
             allowed, _ = device.verify_is_allowed()  # django-otp throttles after each wrong code
