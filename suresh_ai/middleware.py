@@ -69,6 +69,8 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+            return self.get_response(request)  # API-key calls carry no session to time out
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             schema = getattr(getattr(request, "tenant", None), "schema_name", None)
@@ -125,11 +127,13 @@ class RequestLogMiddleware:
         tenant = getattr(getattr(request, "tenant", None), "schema_name", None)
         structlog.contextvars.bind_contextvars(tenant=tenant)
         # Sentry gets the tenant's schema and the user's id, never their email or name.
-        sentry_sdk.set_tag("tenant", tenant or "none")
+        sentry_on = sentry_sdk.get_client().is_active()
+        if sentry_on:
+            sentry_sdk.set_tag("tenant", tenant or "none")
         response = self.get_response(request)
         user = getattr(request, "user", None)
         user_id = user.pk if user is not None and user.is_authenticated else None
-        if user_id is not None:
+        if sentry_on and user_id is not None:
             sentry_sdk.set_user({"id": str(user_id)})
         api_key = getattr(request, "api_key_prefix", None)
         logger.info(
