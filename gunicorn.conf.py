@@ -1,7 +1,8 @@
 """Production web server settings (gunicorn reads this file from the working directory).
 
-Sync workers, CPUs + 1 of them: API requests are CPU-bound, so threads only add GIL contention;
-on the 2-core benchmark machine this gave the best throughput and tail (benchmarks/README.md).
+Sync workers, one per CPU: API requests are CPU-bound, so threads only add GIL contention and
+extra processes only add switching; on the 2-core benchmark machine this gave the best throughput
+and tail (benchmarks/README.md).
 Put a buffering proxy (nginx, a cloud load balancer) in front for TLS, slow clients and keep-alive.
 """
 
@@ -10,7 +11,7 @@ import os
 
 wsgi_app = "suresh_ai.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20

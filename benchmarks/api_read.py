@@ -501,8 +501,8 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=(os.cpu_count() or 1) + 1,
-        help="gunicorn workers (default CPUs + 1, the best measured on 2 CPUs).",
+        default=os.cpu_count() or 1,
+        help="gunicorn workers (default: one per CPU, the best measured on 2 CPUs once the app got cheaper).",
     )
     parser.add_argument(
         "--worker-class",
