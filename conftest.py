@@ -24,6 +24,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker) -> Iterator[None]:
                     name=slug.title() + " Traders", slug=slug, owner_email=f"owner@{slug}.in", owner_password=PASSWORD
                 )
                 api_key_create(tenant=created.tenant, name="session admin key", scopes=["admin"], created_by=None)
+                # Pro: room for the members tests add (Starter has 2 seats).
+                Tenant.objects.filter(pk=created.tenant.pk).update(plan="pro")
     return
 
 

@@ -59,7 +59,14 @@ if tenant is None:
 for i in range(Membership.objects.filter(tenant=tenant).count(), {members}):
     user = User.objects.create_user(email=f"member{{i}}@bench.example", password=None)
     Membership.objects.create(tenant=tenant, user=user, role=Role.ANALYST)
-Tenant.objects.filter(pk=tenant.pk).update(rate_limit_bypass={bypass})
+# Plans set tenant API limits. The "benchmark" plan (this database only) has limits too high to
+# refuse, so the GCRA script still runs in Redis on every request without ever saying no.
+from billing.models import Plan
+Plan.objects.update_or_create(code="benchmark", version=1, defaults=dict(
+    name="Benchmark (bench database only)", price_monthly_paise=0, price_yearly_paise=0,
+    ai_requests_per_month=1, seats=1000, api_rate_per_minute={raised_per_minute},
+    api_burst={raised_burst}, rate_limit_bypass=False, features=[], is_current=True))
+Tenant.objects.filter(pk=tenant.pk).update(rate_limit_bypass={bypass}, plan="benchmark")
 ApiKey.objects.filter(tenant=tenant, name="benchmark").delete()
 print("BENCH_KEY=" + api_key_create(tenant=tenant, name="benchmark", scopes=["read"], created_by=None).raw_key)
 print("BENCH_MEMBERS=" + str(Membership.objects.filter(tenant=tenant).count()))
@@ -137,9 +144,7 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         SENTRY_DSN="",
         PYTHONUNBUFFERED="1",
     )
-    if args.rate_limit == "raised":
-        env.update(RATE_LIMIT_PER_MINUTE=str(RAISED_PER_MINUTE), RATE_LIMIT_BURST=str(RAISED_BURST))
-    elif args.rate_limit == "disabled":
+    if args.rate_limit == "disabled":
         env["RATE_LIMIT_ENABLED"] = "false"
     return env
 
@@ -163,7 +168,13 @@ def set_up(args: argparse.Namespace, env: dict[str, str]) -> tuple[str, int]:
     manage(env, "platform_init")
     if not (ROOT / "var" / "staticfiles" / "staticfiles.json").exists():
         manage(env, "collectstatic", "--noinput", "-v", "0")
-    script = SETUP_SCRIPT.format(slug=TENANT_SLUG, members=args.members, bypass=args.rate_limit == "bypass")
+    script = SETUP_SCRIPT.format(
+        slug=TENANT_SLUG,
+        members=args.members,
+        bypass=args.rate_limit == "bypass",
+        raised_per_minute=RAISED_PER_MINUTE,
+        raised_burst=RAISED_BURST,
+    )
     out = manage(env, "shell", "-c", script)
     key = re.search(r"^BENCH_KEY=(\S+)$", out, re.MULTILINE)
     members = re.search(r"^BENCH_MEMBERS=(\d+)$", out, re.MULTILINE)
@@ -547,7 +558,8 @@ def main() -> None:
     env = server_env(args)
     key, members = set_up(args, env)
     rate_limit_note = {
-        "raised": f"raised to {RAISED_PER_MINUTE:,}/min, burst {RAISED_BURST:,} via env: never refuses, but the GCRA "
+        "raised": f"raised to {RAISED_PER_MINUTE:,}/min, burst {RAISED_BURST:,} by the bench tenant's plan: "
+        "never refuses, but the GCRA "
         "script still runs in Redis on every request, as in production",
         "disabled": "RATE_LIMIT_ENABLED=false: no Redis round trip (cheaper than production)",
         "bypass": "tenant rate_limit_bypass=True (premium): no Redis round trip (as for premium tenants)",

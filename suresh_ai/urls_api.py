@@ -5,7 +5,10 @@ This module is also the source of the OpenAPI schema, so both sets are documente
 
 from django.urls import include, path
 
-tenant_api = [path("api/v1/", include("tenants.api.v1.urls"))]
+tenant_api = [
+    path("api/v1/", include("tenants.api.v1.urls")),
+    path("api/v1/billing/", include("billing.api.v1.urls")),
+]
 platform_api = [path("api/v1/platform/", include("tenants.api.v1.platform_urls"))]
 
 urlpatterns = tenant_api + platform_api

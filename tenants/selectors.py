@@ -62,3 +62,15 @@ def api_key_for_prefix(*, prefix: str) -> ApiKey | None:
         if api_key is not None:
             tenancy_cache.set(key, api_key)
     return api_key  # type: ignore[no-any-return]
+
+
+def seats_used(*, tenant: Tenant) -> int:
+    """Members plus pending, unexpired invitations: what counts against the plan's seats."""
+    from django.utils import timezone
+
+    return (
+        Membership.objects.filter(tenant=tenant).count()
+        + Invitation.objects.filter(
+            tenant=tenant, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+        ).count()
+    )

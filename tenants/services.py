@@ -20,10 +20,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_tenant_base_migrate_command_class, schema_context, schema_exists
 
+from billing.selectors import entitlements_for
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
 from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
-from tenants.selectors import api_key_for_prefix, tenancy_cache
+from tenants.selectors import api_key_for_prefix, seats_used, tenancy_cache
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +229,15 @@ def invitation_create(
     _check_can_grant(actor_role=actor_role, role=role)
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise ValidationFailed.for_field("email", "This person is already a member.")
+    seats = entitlements_for(plan_code=tenant.plan).seats
+    taken = seats_used(tenant=tenant)
+    if taken >= seats:
+        raise Conflict(
+            f"All {seats} seats of your plan are taken (members and pending invitations). "
+            "Remove someone, revoke an invitation or upgrade.",
+            code="seat_limit",
+            detail={"seats": seats, "taken": taken},
+        )
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     try:
@@ -270,6 +280,9 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             raise NotFound("This invitation does not exist or was already used.", code="invitation_invalid")
         if invitation.email.lower() != user.email.lower():
             raise Forbidden("This invitation was sent to another email address.", code="invitation_wrong_user")
+        seats = entitlements_for(plan_code=invitation.tenant.plan).seats
+        if Membership.objects.filter(tenant=invitation.tenant).count() >= seats:
+            raise Conflict(f"All {seats} seats of this workspace's plan are taken.", code="seat_limit")
         membership, _ = Membership.objects.get_or_create(
             tenant=invitation.tenant, user=user, defaults={"role": invitation.role}
         )

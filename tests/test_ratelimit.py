@@ -17,16 +17,41 @@ from typing import Any
 
 import pytest
 import requests
-from django.conf import settings
 from django.test import Client
 
+from billing.models import Plan
+from billing.selectors import Entitlements, entitlements_for
 from suresh_ai.api import ratelimit
 from suresh_ai.api.ratelimit import rate_limit_hit, refusals_count
 from suresh_ai.testing import TenantFixture, key_with
+from tenants.models import Tenant
+from tenants.selectors import tenancy_cache
 from tests.live import committed_api_key, committed_tenant_fields, gunicorn_server
 
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 ME = "/api/v1/me/"
+
+
+def _plan_of_alpha() -> Entitlements:
+    return entitlements_for(plan_code=Tenant.objects.get(slug="alpha").plan)
+
+
+def _use_limits(fixture: TenantFixture, *, per_minute: int, burst: int) -> int:
+    """Put the tenant on a plan with these API limits (inside the test's transaction)."""
+    code = f"test-{per_minute}-{burst}"
+    Plan.objects.create(
+        code=code,
+        name=code,
+        price_monthly_paise=0,
+        price_yearly_paise=0,
+        ai_requests_per_month=1,
+        seats=10,
+        api_rate_per_minute=per_minute,
+        api_burst=burst,
+    )
+    Tenant.objects.filter(pk=fixture.tenant.pk).update(plan=code)
+    tenancy_cache.clear()
+    return burst
 
 
 def _hits(n: int, **kwargs: Any) -> list[ratelimit.RateLimitResult]:
@@ -104,8 +129,7 @@ def test_identities_and_tenants_have_independent_buckets() -> None:
 
 
 def test_key_gets_burst_then_429_with_headers(alpha: TenantFixture, settings: Any) -> None:
-    settings.RATE_LIMIT_PER_MINUTE = 1  # no refill during the test: exactly `burst` are admitted
-    burst = settings.RATE_LIMIT_BURST
+    burst = _use_limits(alpha, per_minute=1, burst=100)  # no refill during the test: exactly `burst`
     client = alpha.key_client()
     remaining = []
     for _ in range(burst):
@@ -125,7 +149,7 @@ def test_key_gets_burst_then_429_with_headers(alpha: TenantFixture, settings: An
 def test_anonymous_and_failed_keys_share_the_per_ip_anon_limit(alpha: TenantFixture, settings: Any) -> None:
     settings.RATE_LIMIT_ANON_PER_MINUTE = 1  # no refill during the test
     anon_burst = settings.RATE_LIMIT_ANON_BURST
-    assert anon_burst != settings.RATE_LIMIT_BURST  # so the header shows which limit applied
+    assert anon_burst != _plan_of_alpha().api_burst  # so the header shows which limit applied
     anonymous = Client(HTTP_HOST=alpha.host, REMOTE_ADDR="10.0.0.1")
     bad_key = Client(HTTP_HOST=alpha.host, REMOTE_ADDR="10.0.0.1", HTTP_AUTHORIZATION="Bearer sai_00000000_wrong")
     for i in range(anon_burst):
@@ -142,7 +166,7 @@ def test_anonymous_and_failed_keys_share_the_per_ip_anon_limit(alpha: TenantFixt
     valid = Client(HTTP_HOST=alpha.host, REMOTE_ADDR="10.0.0.1", HTTP_AUTHORIZATION=f"Bearer {alpha.admin_key}")
     response = valid.get(ME)
     assert response.status_code == 200
-    assert response.headers["RateLimit-Limit"] == str(settings.RATE_LIMIT_BURST)
+    assert response.headers["RateLimit-Limit"] == str(_plan_of_alpha().api_burst)
     assert refusals_count(schema_name=alpha.tenant.schema_name) == 2
 
 
@@ -155,32 +179,41 @@ def test_anonymous_limit_cannot_be_dodged_with_x_forwarded_for(alpha: TenantFixt
     assert statuses == [401] * burst + [429]
 
 
-def test_plan_overrides_apply(alpha: TenantFixture, settings: Any) -> None:
+def test_plan_limits_apply(alpha: TenantFixture) -> None:
     client = alpha.key_client()
-    assert client.get(ME).headers["RateLimit-Limit"] == str(settings.RATE_LIMIT_BURST)
-    alpha.tenant.plan = "pro"
-    alpha.tenant.save(update_fields=["plan"])
-    per_minute, burst = settings.RATE_LIMIT_PLANS["pro"]
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(plan="starter")
+    tenancy_cache.clear()
+    starter = entitlements_for(plan_code="starter")
+    assert (starter.api_rate_per_minute, starter.api_burst) == (60, 100)  # the issue's default
+    assert client.get(ME).headers["RateLimit-Limit"] == "100"
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(plan="pro")
+    tenancy_cache.clear()
+    pro = entitlements_for(plan_code="pro")
     response = client.get(ME)
-    assert response.headers["RateLimit-Limit"] == str(burst)
-    assert response.headers["RateLimit-Policy"] == f"{burst};w={math.ceil(burst * 60 / per_minute)}"
+    assert response.headers["RateLimit-Limit"] == str(pro.api_burst)
+    assert (
+        response.headers["RateLimit-Policy"]
+        == f"{pro.api_burst};w={math.ceil(pro.api_burst * 60 / pro.api_rate_per_minute)}"
+    )
     # A plan's numbers are really enforced, not just reported.
-    settings.RATE_LIMIT_PLANS = {"tiny": [1, 2]}
-    alpha.tenant.plan = "tiny"
-    alpha.tenant.save(update_fields=["plan"])
+    _use_limits(alpha, per_minute=1, burst=2)
     tiny = alpha.key_client(key_with(alpha.tenant, ["read"]))
     assert [tiny.get(ME).status_code for _ in range(3)] == [200, 200, 429]
+    # Premium plans bypass limits.
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(plan="premium")
+    tenancy_cache.clear()
+    assert {tiny.get(ME).status_code for _ in range(5)} == {200}
 
 
 def test_bypass_and_disabled_limits_admit_everything(alpha: TenantFixture, settings: Any) -> None:
-    settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST = 1, 3
+    _use_limits(alpha, per_minute=1, burst=3)
     client = alpha.key_client()
     assert [client.get(ME).status_code for _ in range(4)] == [200, 200, 200, 429]  # control
-    alpha.tenant.rate_limit_bypass = True
-    alpha.tenant.save(update_fields=["rate_limit_bypass"])
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(rate_limit_bypass=True)
+    tenancy_cache.clear()
     assert {client.get(ME).status_code for _ in range(10)} == {200}
-    alpha.tenant.rate_limit_bypass = False
-    alpha.tenant.save(update_fields=["rate_limit_bypass"])
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(rate_limit_bypass=False)
+    tenancy_cache.clear()
     assert client.get(ME).status_code == 429
     settings.RATE_LIMIT_ENABLED = False
     assert {client.get(ME).status_code for _ in range(10)} == {200}
@@ -247,7 +280,9 @@ def _fire(base_url: str, key: str, total: int, threads: int = 50) -> Burst:
 def test_1000_concurrent_requests_admit_at_most_burst_plus_rate_times_elapsed(
     live_url: str, django_db_blocker: Any
 ) -> None:
-    burst, per_minute = settings.RATE_LIMIT_BURST, settings.RATE_LIMIT_PER_MINUTE
+    with django_db_blocker.unblock():
+        plan = _plan_of_alpha()
+    burst, per_minute = plan.api_burst, plan.api_rate_per_minute
     with committed_api_key(django_db_blocker, slug="alpha", name="acceptance: 1000 concurrent") as key:
         result = _fire(live_url, key, total=1000, threads=50)
     statuses = result.statuses()
@@ -273,7 +308,8 @@ def test_1000_concurrent_requests_admit_at_most_burst_plus_rate_times_elapsed(
 
 
 def test_premium_bypass_admits_every_rapid_request(live_url: str, django_db_blocker: Any) -> None:
-    burst = settings.RATE_LIMIT_BURST
+    with django_db_blocker.unblock():
+        burst = _plan_of_alpha().api_burst
     with (
         committed_tenant_fields(django_db_blocker, slug="alpha", rate_limit_bypass=True),
         committed_api_key(django_db_blocker, slug="alpha", name="acceptance: premium bypass") as key,
@@ -292,24 +328,18 @@ def test_out_of_range_limits_are_refused() -> None:
         ratelimit.rate_limit_hit(schema_name="t_alpha", identity="key:x", per_minute=60, burst=0)
 
 
-def test_bad_plan_limits_stop_start_up() -> None:
-    import os
-    import subprocess
-    import sys
+def test_plans_cannot_hold_out_of_range_limits(db: None) -> None:
+    from django.db import IntegrityError, transaction
 
-    from django.conf import settings as django_settings
-
-    completed = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "suresh_ai.settings.test",
-            "RATE_LIMIT_PLANS": '{"broken": [0, 10]}',
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=django_settings.BASE_DIR,
-    )
-    assert completed.returncode != 0
-    assert "RATE_LIMIT_PLANS[broken]" in completed.stderr
+    for per_minute, burst in [(0, 10), (60, 0), (60_000_001, 10)]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Plan.objects.create(
+                code=f"bad-{per_minute}-{burst}",
+                name="bad",
+                price_monthly_paise=0,
+                price_yearly_paise=0,
+                ai_requests_per_month=1,
+                seats=1,
+                api_rate_per_minute=per_minute,
+                api_burst=burst,
+            )

@@ -110,16 +110,20 @@ def refusals_count(*, schema_name: str, minutes: int = 5) -> int:
 
 
 def limits_for(request: Request) -> tuple[int, int] | None:
-    """(per_minute, burst) for this request, or None when the tenant's plan bypasses limits."""
+    """(per_minute, burst) for this request, or None when the tenant's plan (or its premium flag)
+    bypasses limits. Signed-in callers and keys get their plan's limits; anonymous callers the
+    per-IP anonymous limits."""
+    from billing.selectors import entitlements_for
+
     tenant = getattr(request, "tenant", None)
     if request.auth is None and request.user is None:
         return settings.RATE_LIMIT_ANON_PER_MINUTE, settings.RATE_LIMIT_ANON_BURST
-    if tenant is not None and tenant.rate_limit_bypass:
+    if tenant is None or tenant.schema_name == "public":
+        return settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST
+    entitlements = entitlements_for(plan_code=tenant.plan)
+    if tenant.rate_limit_bypass or entitlements.rate_limit_bypass:
         return None
-    plan_limits = settings.RATE_LIMIT_PLANS.get(getattr(tenant, "plan", ""), None)
-    if plan_limits:
-        return int(plan_limits[0]), int(plan_limits[1])
-    return settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST
+    return entitlements.api_rate_per_minute, entitlements.api_burst
 
 
 class GcraThrottle(BaseThrottle):

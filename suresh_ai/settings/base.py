@@ -242,18 +242,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Requests per minute and burst, per API key or signed-in user; anonymous requests per IP.
+# Requests per minute and burst on the platform's own API; on tenants each plan sets its own
+# (billing.Plan). Anonymous requests are limited per IP.
 RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=60)
 RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=100)
 RATE_LIMIT_ANON_PER_MINUTE = env.int("RATE_LIMIT_ANON_PER_MINUTE", default=30)
 RATE_LIMIT_ANON_BURST = env.int("RATE_LIMIT_ANON_BURST", default=30)
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
-# Per-plan overrides until billing (issue 3) owns entitlements: {"plan": [per_minute, burst]}.
-RATE_LIMIT_PLANS = env.json("RATE_LIMIT_PLANS", default={"pro": [120, 200], "platinum": [600, 1000]})
 for _name, (_per_minute, _burst) in {
     "RATE_LIMIT_PER_MINUTE/BURST": (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST),
     "RATE_LIMIT_ANON_PER_MINUTE/BURST": (RATE_LIMIT_ANON_PER_MINUTE, RATE_LIMIT_ANON_BURST),
-    **{f"RATE_LIMIT_PLANS[{plan}]": tuple(pair) for plan, pair in RATE_LIMIT_PLANS.items()},
 }.items():
     # A bad value must stop start-up, not turn every API request into a 500 (or silently unlimit it).
     if not (1 <= int(_per_minute) <= 60_000_000 and int(_burst) >= 1):
