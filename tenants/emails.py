@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from email.utils import formataddr, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -21,8 +22,14 @@ def logo_data(tenant: Tenant) -> str:
     return tenant.logo or (tenant.partner.logo if tenant.partner else "")
 
 
+@lru_cache(maxsize=256)
+def _logo_version(data: str) -> str:
+    # Cached: cached tenants hand back the same string object, whose hash Python keeps.
+    return hashlib.sha256(data.encode()).hexdigest()[:12]
+
+
 def logo_url(tenant: Tenant) -> str:
-    version = hashlib.sha256(logo_data(tenant).encode()).hexdigest()[:12]
+    version = _logo_version(logo_data(tenant))
     port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
     host = f"{tenant.slug}.{settings.TENANT_BASE_DOMAIN}"
     return f"{settings.PUBLIC_URL_SCHEME}://{host}{port}/brand/logo?v={version}"

@@ -328,3 +328,8 @@ def test_invitation_email_carries_tenant_branding(alpha: TenantFixture) -> None:
         services.invitation_find(token=issued.token)  # and the earlier one no longer does
     assert "Alpha Shop" in message.body
     assert "Alpha Shop" in message.alternatives[0][0]
+
+
+def test_malformed_cursor_is_400_naming_the_parameter(alpha: TenantFixture) -> None:
+    body = _assert_error(alpha.key_client().get("/api/v1/members/?cursor=not-a-cursor"), 400, "validation_error")
+    assert "cursor" in body["detail"]
