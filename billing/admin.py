@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from billing import services
-from billing.models import Plan
+from billing.models import PLAN_TERMS, Plan
 from suresh_ai.admin_site import admin_site
 from suresh_ai.errors import ApplicationError
 from tenants.admin import PlatformOnlyAdmin
@@ -30,7 +30,7 @@ class PlanAdmin(PlatformOnlyAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
-        changes = {field: form.cleaned_data[field] for field in form.changed_data if field in services.VERSIONED_FIELDS}
+        changes = {field: form.cleaned_data[field] for field in form.changed_data if field in PLAN_TERMS}
         if not changes:
             return
         try:

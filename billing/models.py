@@ -8,6 +8,20 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+# What a plan version fixes (copied into each new version); code and version identify it.
+PLAN_TERMS = (
+    "name",
+    "price_monthly_paise",
+    "price_yearly_paise",
+    "ai_requests_per_month",
+    "seats",
+    "api_rate_per_minute",
+    "api_burst",
+    "rate_limit_bypass",
+    "features",
+    "sort_order",
+)
+
 
 class Plan(models.Model):
     """One version of a plan. Versions are immutable once published: a price or entitlement change

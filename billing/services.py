@@ -7,30 +7,17 @@ from typing import Any
 
 from django.db import transaction
 
-from billing.models import Plan
+from billing.models import PLAN_TERMS, Plan
 from billing.selectors import entitlements_cache
 from suresh_ai.errors import NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
-VERSIONED_FIELDS = (
-    "name",
-    "price_monthly_paise",
-    "price_yearly_paise",
-    "ai_requests_per_month",
-    "seats",
-    "api_rate_per_minute",
-    "api_burst",
-    "rate_limit_bypass",
-    "features",
-    "sort_order",
-)
-
 
 def plan_publish(*, code: str, changes: dict[str, Any]) -> Plan:
     """Publish a new version of plan ``code`` with ``changes`` applied; the old version stays as it
     was (its subscribers keep it) but stops being offered. Yearly defaults to 10x monthly."""
-    unknown = set(changes) - set(VERSIONED_FIELDS)
+    unknown = set(changes) - set(PLAN_TERMS)
     if unknown:
         raise ValidationFailed("Unknown fields.", detail={field: ["Unknown field."] for field in sorted(unknown)})
     if "price_monthly_paise" in changes and "price_yearly_paise" not in changes:
@@ -39,7 +26,7 @@ def plan_publish(*, code: str, changes: dict[str, Any]) -> Plan:
         current = Plan.objects.select_for_update().filter(code=code, is_current=True).first()
         if current is None:
             raise NotFound(f"No plan {code!r}.", code="plan_not_found")
-        values = {field: getattr(current, field) for field in VERSIONED_FIELDS} | changes
+        values = {field: getattr(current, field) for field in PLAN_TERMS} | changes
         current.is_current = False
         current.save(update_fields=["is_current"])
         plan = Plan(code=code, version=current.version + 1, is_current=True, **values)

@@ -13,14 +13,20 @@ from tenants import services
 
 logger = logging.getLogger(__name__)
 
+# Every email task: bounded run time; retried with back-off only on errors worth retrying (the
+# mail server or network), never on bad data.
+EMAIL_TASK_OPTIONS: dict[str, Any] = {
+    "time_limit": 60,
+    "soft_time_limit": 45,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": True,
+    "retry_kwargs": {"max_retries": 5},
+}
+
 
 @shared_task(
     name="tenants.invitation_send_email",
-    time_limit=60,
-    soft_time_limit=45,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_kwargs={"max_retries": 5},
+    **EMAIL_TASK_OPTIONS,
 )
 def invitation_send_email(*, invitation_id: int) -> dict[str, Any]:
     """Send one invitation email; sending again after success is a no-op."""
@@ -30,11 +36,7 @@ def invitation_send_email(*, invitation_id: int) -> dict[str, Any]:
 
 @shared_task(
     name="tenants.password_reset_send_email",
-    time_limit=60,
-    soft_time_limit=45,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_kwargs={"max_retries": 5},
+    **EMAIL_TASK_OPTIONS,
 )
 def password_reset_send_email(*, user_id: int, host: str, scheme: str) -> dict[str, Any]:
     """Email a password-reset link for the site at ``host`` (in the schema the request came from)."""
@@ -44,11 +46,7 @@ def password_reset_send_email(*, user_id: int, host: str, scheme: str) -> dict[s
 
 @shared_task(
     name="tenants.workspaces_send_email",
-    time_limit=60,
-    soft_time_limit=45,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_kwargs={"max_retries": 5},
+    **EMAIL_TASK_OPTIONS,
 )
 def workspaces_send_email(*, user_id: int) -> dict[str, Any]:
     """Email someone the sign-in links of every workspace they belong to."""

@@ -36,10 +36,8 @@ def _plan_of_alpha() -> Entitlements:
     return entitlements_for(plan_code=Tenant.objects.get(slug="alpha").plan)
 
 
-def _use_limits(fixture: TenantFixture, *, per_minute: int, burst: int) -> int:
-    """Put the tenant on a plan with these API limits (inside the test's transaction)."""
-    code = f"test-{per_minute}-{burst}"
-    Plan.objects.create(
+def _make_plan(code: str, *, per_minute: int, burst: int) -> Plan:
+    return Plan.objects.create(
         code=code,
         name=code,
         price_monthly_paise=0,
@@ -49,6 +47,12 @@ def _use_limits(fixture: TenantFixture, *, per_minute: int, burst: int) -> int:
         api_rate_per_minute=per_minute,
         api_burst=burst,
     )
+
+
+def _use_limits(fixture: TenantFixture, *, per_minute: int, burst: int) -> int:
+    """Put the tenant on a plan with these API limits (inside the test's transaction)."""
+    code = f"test-{per_minute}-{burst}"
+    _make_plan(code, per_minute=per_minute, burst=burst)
     Tenant.objects.filter(pk=fixture.tenant.pk).update(plan=code)
     tenancy_cache.clear()
     return burst
@@ -333,13 +337,4 @@ def test_plans_cannot_hold_out_of_range_limits(db: None) -> None:
 
     for per_minute, burst in [(0, 10), (60, 0), (60_000_001, 10)]:
         with pytest.raises(IntegrityError), transaction.atomic():
-            Plan.objects.create(
-                code=f"bad-{per_minute}-{burst}",
-                name="bad",
-                price_monthly_paise=0,
-                price_yearly_paise=0,
-                ai_requests_per_month=1,
-                seats=1,
-                api_rate_per_minute=per_minute,
-                api_burst=burst,
-            )
+            _make_plan(f"bad-{per_minute}-{burst}", per_minute=per_minute, burst=burst)

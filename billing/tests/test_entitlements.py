@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from billing.models import Plan
+from billing.models import PLAN_TERMS, Plan
 from billing.selectors import entitlements_cache, entitlements_for, plans_current
 from billing.services import plan_publish
 from suresh_ai.errors import Conflict, ValidationFailed
@@ -101,19 +101,7 @@ def test_admin_edit_publishes_a_new_version(db: None) -> None:
     session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="b").persistent_id
     session.save()
     starter = Plan.objects.get(code="starter", is_current=True)
-    form = {
-        field: getattr(starter, field)
-        for field in (
-            "name",
-            "price_monthly_paise",
-            "price_yearly_paise",
-            "ai_requests_per_month",
-            "seats",
-            "api_rate_per_minute",
-            "api_burst",
-            "sort_order",
-        )
-    }
+    form = {term: getattr(starter, term) for term in PLAN_TERMS if term not in ("features", "rate_limit_bypass")}
     form.update(price_monthly_paise=12_900, price_yearly_paise=129_000, features='["ai_content"]')
     response = client.post(f"/admin/billing/plan/{starter.pk}/change/", form)
     assert response.status_code == 302

@@ -24,6 +24,8 @@ from django.shortcuts import render
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from billing.selectors import entitlements_for
+
 logger = logging.getLogger(__name__)
 ViewFunc = Callable[..., HttpResponseBase]
 
@@ -113,8 +115,6 @@ def limits_for(request: Request) -> tuple[int, int] | None:
     """(per_minute, burst) for this request, or None when the tenant's plan (or its premium flag)
     bypasses limits. Signed-in callers and keys get their plan's limits; anonymous callers the
     per-IP anonymous limits."""
-    from billing.selectors import entitlements_for
-
     tenant = getattr(request, "tenant", None)
     if request.auth is None and request.user is None:
         return settings.RATE_LIMIT_ANON_PER_MINUTE, settings.RATE_LIMIT_ANON_BURST

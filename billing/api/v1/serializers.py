@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from billing.models import Plan
+from billing.models import PLAN_TERMS, Plan
 from billing.selectors import Entitlements
 from suresh_ai.api.serializers import CachedFieldsMixin
 
@@ -12,19 +12,7 @@ from suresh_ai.api.serializers import CachedFieldsMixin
 class PlanSerializer(CachedFieldsMixin, serializers.ModelSerializer[Plan]):
     class Meta:
         model = Plan
-        fields = (
-            "code",
-            "version",
-            "name",
-            "price_monthly_paise",
-            "price_yearly_paise",
-            "ai_requests_per_month",
-            "seats",
-            "api_rate_per_minute",
-            "api_burst",
-            "rate_limit_bypass",
-            "features",
-        )
+        fields = ("code", "version", *(term for term in PLAN_TERMS if term != "sort_order"))
         read_only_fields = fields
 
 
