@@ -44,7 +44,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from tenants.models import Tenant, User
-    from tenants.services import platform_ensure, tenant_create
+    from tenants.services import platform_ensure, tenant_create, tenant_purge
 
     call_command("migrate_schemas", verbosity=0)
     platform_ensure()
@@ -63,7 +63,7 @@ def main() -> None:
             print(f"tenant {i + 1:>3}/{args.count}: {timings[-1] * 1000:7.1f} ms", flush=True)
     finally:
         for tenant in Tenant.objects.filter(slug__startswith=f"bench-{run}-"):
-            tenant.delete(force_drop=True)
+            tenant_purge(tenant=tenant)
         User.objects.filter(email__endswith=f"@bench-{run}.example").delete()
     ms = sorted(t * 1000 for t in timings)
     print(

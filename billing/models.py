@@ -68,3 +68,159 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class Interval(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    YEARLY = "yearly", "Yearly"
+
+
+class Subscription(models.Model):
+    """A tenant's subscription: one per tenant, created with the trial at sign-up.
+
+    ``plan`` is the plan *version* the tenant bought; a later price change publishes a new version
+    and this one stays. Razorpay is the source of truth once the tenant has paid: its subscription
+    entity (from a webhook or a fetch) is applied by ``billing.services.subscription_apply`` in order
+    of the event's time, not of arrival (``state_as_of``/``state_rank``).
+    """
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", "Trial"
+        CREATED = "created", "Awaiting payment"  # Razorpay subscription made, not yet authorised
+        AUTHENTICATED = "authenticated", "Authorised"  # mandate set up; first charge at trial end
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Payment failed"  # Razorpay "pending": retrying, grace period runs
+        HALTED = "halted", "Halted"  # Razorpay gave up retrying
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+        EXPIRED = "expired", "Trial ended"
+
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.PROTECT, related_name="subscription")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    interval = models.CharField(max_length=8, choices=Interval.choices, default=Interval.MONTHLY)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRIALING)
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    razorpay_customer_id = models.CharField(max_length=40, blank=True)
+    razorpay_subscription_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    # Ordering of Razorpay state: the newest event's time wins, then the later lifecycle stage.
+    state_as_of = models.DateTimeField(null=True, blank=True)
+    state_rank = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.plan} {self.interval} ({self.status})"
+
+
+class SubscriptionChange(models.Model):
+    """Audit trail: every change of a subscription's plan or status, with what caused it."""
+
+    class Source(models.TextChoices):
+        TRIAL = "trial", "Trial start"
+        CHECKOUT = "checkout", "Checkout"
+        WEBHOOK = "webhook", "Razorpay webhook"
+        API = "api", "Tenant (web or API)"
+        STAFF = "staff", "Platform staff"
+        SYSTEM = "system", "System"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    from_plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    event_id = models.CharField(max_length=64, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status} ({self.source})"
+
+
+class RazorpayPlan(models.Model):
+    """The Razorpay plan created for one of our plan versions and an interval (made on first use)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="razorpay_plans")
+    interval = models.CharField(max_length=8, choices=Interval.choices)
+    razorpay_plan_id = models.CharField(max_length=40, unique=True)
+    amount_paise = models.PositiveBigIntegerField(help_text="Charged per period, GST included.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["plan", "interval"], name="razorpay_plan_per_version_interval")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.razorpay_plan_id} ({self.plan} {self.interval})"
+
+
+class WebhookEvent(models.Model):
+    """Every webhook Razorpay sent to the platform, verified, stored before it is acted on.
+
+    The unique ``event_id`` deduplicates redeliveries; ``processed_at`` is set in the same
+    transaction as the event's effect, under a row lock, so an event takes effect exactly once.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (not an event we act on)"
+        FAILED = "failed", "Failed"
+
+    event_id = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=64)
+    created_at = models.DateTimeField(help_text="When Razorpay says the event happened.")
+    received_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+
+    class Meta:
+        ordering = ("-received_at",)
+        indexes: ClassVar = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id}"
+
+
+class Payment(models.Model):
+    """A Razorpay payment on the platform's account (subscription charges and authorisations)."""
+
+    razorpay_payment_id = models.CharField(max_length=40, unique=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    tenant = models.ForeignKey("tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    amount_paise = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, default="INR")
+    status = models.CharField(max_length=16)
+    method = models.CharField(max_length=24, blank=True)
+    razorpay_invoice_id = models.CharField(max_length=40, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_reason = models.CharField(max_length=200, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.razorpay_payment_id} {self.amount_paise} {self.status}"

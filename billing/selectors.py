@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from billing.models import Plan
+from billing.models import Plan, Subscription
 from suresh_ai.localcache import VersionedLocalCache
+from tenants.models import Tenant
 
 DEFAULT_PLAN_CODE = "starter"
 
@@ -33,16 +34,18 @@ def plans_current() -> QuerySet[Plan]:
     return Plan.objects.filter(is_current=True).order_by("sort_order", "code")
 
 
-def entitlements_for(*, plan_code: str) -> Entitlements:
-    """What a tenant on ``plan_code`` may do now (the current version; Starter if the code is unknown).
+def entitlements_for(*, plan_code: str, plan_version: int | None = None) -> Entitlements:
+    """What a tenant on ``plan_code`` (version ``plan_version``, or the current one) may do now.
 
-    Subscriptions will pin a tenant to the version it bought (next billing slice); until then every
-    tenant follows the current version of its plan.
+    An unknown code or version falls back to the current Starter. Cached per process; emptied in
+    every process when a plan is published.
     """
-    cached = entitlements_cache.get(plan_code)
+    key = f"{plan_code}:{plan_version or ''}"
+    cached = entitlements_cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    plan = plans_current().filter(code=plan_code).first() or plans_current().filter(code=DEFAULT_PLAN_CODE).first()
+    plans = Plan.objects.filter(code=plan_code, version=plan_version) if plan_version else plans_current()
+    plan = plans.filter(code=plan_code).first() or plans_current().filter(code=DEFAULT_PLAN_CODE).first()
     if plan is None:
         raise LookupError("No current Starter plan: run migrations (billing.0002 seeds the plans).")
     entitlements = Entitlements(
@@ -56,5 +59,18 @@ def entitlements_for(*, plan_code: str) -> Entitlements:
         rate_limit_bypass=plan.rate_limit_bypass,
         features=frozenset(plan.features),
     )
-    entitlements_cache.set(plan_code, entitlements)
+    entitlements_cache.set(key, entitlements)
     return entitlements
+
+
+def entitlements_for_tenant(tenant: Tenant) -> Entitlements:
+    """The one answer to "what may this tenant do now": its subscription's plan version.
+
+    Reads only the tenant row (kept in step with the subscription by billing.services) and the
+    per-process plan cache, so the rate limiter can ask on every request.
+    """
+    return entitlements_for(plan_code=tenant.plan, plan_version=tenant.plan_version)
+
+
+def subscription_for(tenant: Tenant) -> Subscription | None:
+    return Subscription.objects.select_related("plan").filter(tenant=tenant).first()

@@ -41,3 +41,17 @@ class Forbidden(ApplicationError):
 class Conflict(ApplicationError):
     status_code = 409
     code = "conflict"
+
+
+class PaymentRequired(ApplicationError):
+    """The workspace's billing does not allow this action now (restricted mode)."""
+
+    status_code = 402
+    code = "billing_restricted"
+
+
+class ServiceUnavailable(ApplicationError):
+    """A dependency we need (a payment or AI provider) is not configured or not answering."""
+
+    status_code = 503
+    code = "service_unavailable"

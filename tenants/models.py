@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -47,8 +48,13 @@ class Tenant(TenantMixin, Branding):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=40, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    # Plan placeholder until the billing issue introduces Plan records.
-    plan = models.CharField(max_length=32, default="starter")
+    # What billing allows now, kept by billing.services from the tenant's Subscription in the same
+    # transaction as any change to it, so every request reads it from the (cached) tenant row.
+    plan = models.CharField(max_length=32, default="starter", help_text="Plan code (billing.Plan).")
+    plan_version = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the current version.")
+    restricted_after = models.DateTimeField(
+        null=True, blank=True, help_text="From this moment the workspace is read-only until it pays."
+    )
     partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="tenants")
     require_2fa = models.BooleanField(default=False, help_text="Every member must use two-factor sign-in.")
     rate_limit_bypass = models.BooleanField(default=False, help_text="Premium: API requests are not rate limited.")
@@ -60,6 +66,10 @@ class Tenant(TenantMixin, Branding):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.schema_name})"
+
+    def is_restricted(self, now: datetime | None = None) -> bool:
+        """Restricted mode (billing): read, export and pay, but not create."""
+        return self.restricted_after is not None and (now or timezone.now()) >= self.restricted_after
 
     @property
     def brand_name(self) -> str:

@@ -20,7 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_tenant_base_migrate_command_class, schema_context, schema_exists
 
-from billing.selectors import entitlements_for
+from billing.selectors import entitlements_for_tenant
+from billing.services import trial_start
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
 from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
@@ -165,6 +166,7 @@ def tenant_create(
             if custom_domain:
                 Domain.objects.create(domain=custom_domain, tenant=tenant, is_primary=False)
             Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
+            trial_start(tenant=tenant)
             CloneSchema().clone_schema(template, schema_name, "DATA")
             db().set_schema_to_public()
     except IntegrityError as exc:
@@ -229,7 +231,7 @@ def invitation_create(
     _check_can_grant(actor_role=actor_role, role=role)
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise ValidationFailed.for_field("email", "This person is already a member.")
-    seats = entitlements_for(plan_code=tenant.plan).seats
+    seats = entitlements_for_tenant(tenant).seats
     taken = seats_used(tenant=tenant)
     if taken >= seats:
         raise Conflict(
@@ -280,7 +282,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             raise NotFound("This invitation does not exist or was already used.", code="invitation_invalid")
         if invitation.email.lower() != user.email.lower():
             raise Forbidden("This invitation was sent to another email address.", code="invitation_wrong_user")
-        seats = entitlements_for(plan_code=invitation.tenant.plan).seats
+        seats = entitlements_for_tenant(invitation.tenant).seats
         if Membership.objects.filter(tenant=invitation.tenant).count() >= seats:
             raise Conflict(f"All {seats} seats of this workspace's plan are taken.", code="seat_limit")
         membership, _ = Membership.objects.get_or_create(
@@ -585,3 +587,16 @@ def workspaces_email_send(*, user_id: int) -> bool:
         context={"workspaces": workspaces},
     )
     return True
+
+
+def tenant_purge(*, tenant: Tenant) -> None:
+    """Delete a tenant, its schema and its trial records (platform staff, tests and benchmarks).
+
+    Never used for non-payment. Refused once the tenant has payments or invoices: those are
+    accounting records that must be kept (a PROTECT foreign key enforces it).
+    """
+    from billing.models import Subscription
+
+    with transaction.atomic():
+        Subscription.objects.filter(tenant=tenant, payments__isnull=True).delete()
+        tenant.delete(force_drop=True)  # type: ignore[call-arg]  # django-tenants' TenantMixin.delete

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import connection
 
 from tenants.models import Tenant, User
+from tenants.services import tenant_purge
 from tests.journey import run_journey
 from tests.live import gunicorn_server
 
@@ -23,5 +24,5 @@ def test_newcomer_journey_on_a_real_server(django_db_setup: None, django_db_bloc
         with django_db_blocker.unblock():
             connection.set_schema_to_public()
             for tenant in Tenant.objects.filter(slug__startswith="journey"):
-                tenant.delete(force_drop=True)
+                tenant_purge(tenant=tenant)
             User.objects.filter(email__contains="@journey").delete()

@@ -45,7 +45,9 @@ def test_unknown_plan_falls_back_to_starter(db: None) -> None:
 def test_seats_limit_invitations(db: None) -> None:
     connection.set_schema_to_public()
     created = services.tenant_create(name="Seats", slug="seats", owner_email="o@seats.in", owner_password=PASSWORD)
-    assert created.tenant.plan == "starter"
+    assert (created.tenant.plan, created.tenant.subscription.status) == ("pro", "trialing")  # the sign-up trial
+    Tenant.objects.filter(pk=created.tenant.pk).update(plan="starter")
+    created.tenant.refresh_from_db()
     seats = entitlements_for(plan_code="starter").seats
     for i in range(seats - 1):  # the owner takes one seat
         services.invitation_create(

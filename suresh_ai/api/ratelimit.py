@@ -24,7 +24,7 @@ from django.shortcuts import render
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from billing.selectors import entitlements_for
+from billing.selectors import entitlements_for_tenant
 
 logger = logging.getLogger(__name__)
 ViewFunc = Callable[..., HttpResponseBase]
@@ -120,7 +120,7 @@ def limits_for(request: Request) -> tuple[int, int] | None:
         return settings.RATE_LIMIT_ANON_PER_MINUTE, settings.RATE_LIMIT_ANON_BURST
     if tenant is None or tenant.schema_name == "public":
         return settings.RATE_LIMIT_PER_MINUTE, settings.RATE_LIMIT_BURST
-    entitlements = entitlements_for(plan_code=tenant.plan)
+    entitlements = entitlements_for_tenant(tenant)
     if tenant.rate_limit_bypass or entitlements.rate_limit_bypass:
         return None
     return entitlements.api_rate_per_minute, entitlements.api_burst

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "suresh_ai.middleware.SessionTimeoutMiddleware",
+    "billing.middleware.RestrictedModeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "suresh_ai.middleware.RateLimitHeadersMiddleware",
@@ -265,6 +266,24 @@ for _name, (_per_minute, _burst) in {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SURESH AI ORIGIN <no-reply@localhost>")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+
+# --- Billing (issue 3; docs/billing.md) ------------------------------------------------------------
+# Razorpay API keys of the platform's own account; without them checkout answers 503.
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+RAZORPAY_API_BASE = env.str("RAZORPAY_API_BASE", default="https://api.razorpay.com")
+RAZORPAY_TIMEOUT_SECONDS = env.float("RAZORPAY_TIMEOUT_SECONDS", default=10.0)
+BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
+BILLING_TRIAL_PLAN = env.str("BILLING_TRIAL_PLAN", default="pro")
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+BILLING_GST_RATE_PERCENT = 18
+# The seller on our invoices (GST): legal name, GSTIN, address and GST state code.
+BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default="SURESH AI ORIGIN Private Limited")
+BILLING_SELLER_GSTIN = env.str("BILLING_SELLER_GSTIN", default="")
+BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
+BILLING_SELLER_STATE_CODE = env.str("BILLING_SELLER_STATE_CODE", default="29")
+BILLING_SAC_CODE = env.str("BILLING_SAC_CODE", default="998315")
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -159,7 +159,7 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(django_db_setup: 
             assert sorted(outcomes) == ["Conflict", "demoted"]
             assert Membership.objects.filter(tenant=created.tenant, role=Role.OWNER).count() == 1
         finally:
-            Tenant.objects.get(pk=created.tenant.pk).delete(force_drop=True)
+            services.tenant_purge(tenant=Tenant.objects.get(pk=created.tenant.pk))
             User.objects.filter(email__endswith="@race.in").delete()
 
 

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.api.v1 import serializers as s
-from billing.selectors import entitlements_for, plans_current
+from billing.selectors import entitlements_for_tenant, plans_current
 from suresh_ai.api.views import BaseAPIView
 from suresh_ai.tenancy import request_tenant
 from tenants.selectors import seats_used
@@ -25,7 +25,7 @@ class EntitlementsView(BaseAPIView):
     @extend_schema(responses=s.EntitlementsSerializer, summary="What this workspace may do now", tags=["billing"])
     def get(self, request: Request) -> Response:
         tenant = request_tenant(request)
-        entitlements = entitlements_for(plan_code=tenant.plan)
+        entitlements = entitlements_for_tenant(tenant)
         data = {
             **asdict(entitlements),
             "features": sorted(entitlements.features),
