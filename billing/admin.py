@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from billing import services
-from billing.models import PLAN_TERMS, Plan
+from billing.models import PLAN_TERMS, Payment, Plan, Subscription, SubscriptionChange, WebhookEvent
 from suresh_ai.admin_site import admin_site
 from suresh_ai.errors import ApplicationError
 from tenants.admin import PlatformOnlyAdmin
@@ -39,3 +39,66 @@ class PlanAdmin(PlatformOnlyAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"Published {new}; {obj.name} v{obj.version} stays with its subscribers.")
+
+
+class ReadOnlyPlatformAdmin(PlatformOnlyAdmin):
+    """Billing records change only through billing.services (webhooks, checkout): read-only here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SubscriptionChangeInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = SubscriptionChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "source", "from_status", "to_status", "from_plan", "to_plan", "event_id", "actor_email", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription, site=admin_site)
+class SubscriptionAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("tenant", "plan", "interval", "status", "trial_ends_at", "current_period_end", "past_due_since")
+    list_filter = ("status", "interval", "plan__code")
+    search_fields = ("tenant__name", "tenant__slug", "razorpay_subscription_id", "razorpay_customer_id")
+    list_select_related = ("tenant", "plan")
+    inlines = (SubscriptionChangeInline,)
+
+
+@admin.register(Payment, site=admin_site)
+class PaymentAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("razorpay_payment_id", "tenant", "amount_paise", "status", "method", "created_at")
+    list_filter = ("status", "method")
+    search_fields = ("razorpay_payment_id", "tenant__slug")
+    list_select_related = ("tenant",)
+
+
+@admin.register(WebhookEvent, site=admin_site)
+class WebhookEventAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("event", "event_id", "status", "created_at", "received_at", "processed_at", "attempts")
+    list_filter = ("status", "event")
+    search_fields = ("event_id", "event")
+    actions = ("replay",)
+
+    @admin.action(description="Replay the selected events (their effects are idempotent)")
+    def replay(self, request: HttpRequest, queryset: Any) -> None:
+        replayed, failed = 0, 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.webhook_process(event_pk=pk, replay=True)
+                replayed += 1
+            except services.WebhookProcessingError:
+                failed += 1
+        self.message_user(request, f"Replayed {replayed} event(s); {failed} failed (see their error).")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

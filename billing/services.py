@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.gateway import call, client, verify_subscription_payment
-from billing.models import PLAN_TERMS, Interval, Payment, Plan, RazorpayPlan, Subscription, SubscriptionChange
+from billing.gateway import call, client, verify_subscription_payment, verify_webhook
+from billing.models import (
+    PLAN_TERMS,
+    Interval,
+    Payment,
+    Plan,
+    RazorpayPlan,
+    Subscription,
+    SubscriptionChange,
+    WebhookEvent,
+)
 from billing.money import gross_with_gst
 from billing.selectors import entitlements_cache, plans_current
 from suresh_ai.errors import Conflict, NotFound, ValidationFailed
@@ -61,6 +71,9 @@ RAZORPAY_STATUS: dict[str, tuple[str, int]] = {
     "completed": (Status.COMPLETED, 8),
     "expired": (Status.EXPIRED, 9),
 }
+# A state fetched from Razorpay counts as of this long ago, so that a webhook Razorpay stamps just
+# after the fetch still wins if our clock runs a little ahead of Razorpay's.
+FETCH_CLOCK_SKEW = timedelta(seconds=30)
 # Razorpay subscriptions need a fixed number of billing cycles: ten years of either interval.
 TOTAL_COUNT = {Interval.MONTHLY: 120, Interval.YEARLY: 10}
 
@@ -322,9 +335,12 @@ def checkout_complete(*, tenant: Tenant, payment_id: Any, subscription_id: Any, 
             raise ValidationFailed.for_field("razorpay_subscription_id", "Not this workspace's subscription.")
         entity = call("subscription.fetch", gateway.subscription.fetch, subscription_id)
         payment = call("payment.fetch", gateway.payment.fetch, payment_id)
-        payment_record(payment=payment, subscription=subscription)
+        payment_settle(payment=payment, subscription=subscription)
         subscription_apply(
-            subscription=subscription, entity=entity, as_of=timezone.now(), source=SubscriptionChange.Source.CHECKOUT
+            subscription=subscription,
+            entity=entity,
+            as_of=timezone.now() - FETCH_CLOCK_SKEW,
+            source=SubscriptionChange.Source.CHECKOUT,
         )
     return subscription
 
@@ -356,3 +372,162 @@ def payment_record(*, payment: dict[str, Any], subscription: Subscription | None
         record.captured_at = timezone.now()
     record.save()
     return record
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookReceipt:
+    event: WebhookEvent
+    created: bool
+
+
+def webhook_receive(*, body: bytes, signature: str, event_id: str) -> WebhookReceipt:
+    """Verify and store one webhook delivery. A redelivery of a stored event id is a no-op.
+
+    Raises ValidationFailed (400) on a bad signature or body: nothing is stored then.
+    """
+    if not verify_webhook(body=body, signature=signature):
+        raise ValidationFailed("The webhook signature does not verify.", code="signature_invalid")
+    if not event_id or len(event_id) > 64:
+        raise ValidationFailed.for_field("X-Razorpay-Event-Id", "This header is required.")
+    try:
+        payload = json.loads(body)
+        event_name = str(payload["event"])[:64]
+        created_at = datetime.fromtimestamp(int(payload["created_at"]), tz=UTC)
+        if not isinstance(payload.get("payload", {}), dict):
+            raise TypeError("payload")
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        raise ValidationFailed("The webhook body is not a Razorpay event.", code="parse_error") from exc
+    event, created = WebhookEvent.objects.get_or_create(
+        event_id=event_id, defaults={"event": event_name, "created_at": created_at, "payload": payload}
+    )
+    return WebhookReceipt(event=event, created=created)
+
+
+def _entity(event: WebhookEvent, name: str) -> dict[str, Any] | None:
+    wrapped = (event.payload.get("payload") or {}).get(name)
+    entity = wrapped.get("entity") if isinstance(wrapped, dict) else None
+    return entity if isinstance(entity, dict) and entity.get("id") else None
+
+
+def _locked_subscription(razorpay_subscription_id: Any) -> Subscription | None:
+    if not razorpay_subscription_id:
+        return None
+    return (
+        Subscription.objects.select_for_update()
+        .select_related("plan", "tenant")
+        .filter(razorpay_subscription_id=str(razorpay_subscription_id))
+        .first()
+    )
+
+
+def _handle_subscription_event(event: WebhookEvent) -> str:
+    entity = _entity(event, "subscription")
+    subscription = _locked_subscription(entity and entity["id"])
+    if entity is None or subscription is None:
+        return "unknown subscription"
+    event.subscription = subscription
+    payment = _entity(event, "payment")
+    if payment is not None:
+        payment_settle(payment=payment, subscription=subscription)
+    applied = subscription_apply(
+        subscription=subscription,
+        entity=entity,
+        as_of=event.created_at,
+        source=SubscriptionChange.Source.WEBHOOK,
+        event_id=event.event_id,
+    )
+    return "" if applied else "older than the state already applied"
+
+
+def _handle_payment_event(event: WebhookEvent) -> str:
+    payment = _entity(event, "payment")
+    if payment is None:
+        return "no payment entity"
+    known = Payment.objects.filter(razorpay_payment_id=str(payment["id"])).select_related("subscription").first()
+    notes: dict[str, Any] = payment["notes"] if isinstance(payment.get("notes"), dict) else {}
+    subscription = (known.subscription if known else None) or _locked_subscription(notes.get("subscription_id"))
+    if subscription is not None:
+        event.subscription = subscription
+    payment_record(payment=payment, subscription=subscription)
+    return ""
+
+
+def _handle_invoice_paid(event: WebhookEvent) -> str:
+    invoice, payment = _entity(event, "invoice"), _entity(event, "payment")
+    subscription = _locked_subscription(invoice and invoice.get("subscription_id"))
+    if subscription is None or payment is None:
+        return "not a subscription invoice of ours"
+    event.subscription = subscription
+    payment_settle(payment=payment, subscription=subscription)
+    return ""
+
+
+def payment_settle(*, payment: dict[str, Any], subscription: Subscription) -> Payment:
+    """Record a subscription payment; once captured it is invoiced (exactly once, by payment id)."""
+    record = payment_record(payment=payment, subscription=subscription)
+    if record.status == "captured" and PAYMENT_CAPTURED_HOOKS:
+        for hook in PAYMENT_CAPTURED_HOOKS:
+            hook(record)
+    return record
+
+
+# Later billing features (GST invoices, referral credits) register here; each must be idempotent.
+PAYMENT_CAPTURED_HOOKS: list[Any] = []
+
+WEBHOOK_HANDLERS = {
+    **{
+        f"subscription.{name}": _handle_subscription_event
+        for name in (
+            "authenticated",
+            "activated",
+            "charged",
+            "pending",
+            "halted",
+            "cancelled",
+            "completed",
+            "paused",
+            "resumed",
+            "updated",
+        )
+    },
+    "payment.authorized": _handle_payment_event,
+    "payment.captured": _handle_payment_event,
+    "payment.failed": _handle_payment_event,
+    "invoice.paid": _handle_invoice_paid,
+}
+
+
+class WebhookProcessingError(Exception):
+    """A stored webhook whose effect failed; the task retries it and staff can replay it."""
+
+
+def webhook_process(*, event_pk: int, replay: bool = False) -> WebhookEvent:
+    """Apply one stored webhook's effect exactly once: under the event's row lock, the effect and
+    ``processed_at`` commit together. ``replay`` re-applies a processed event (effects are
+    idempotent, so replaying changes nothing that already happened)."""
+    failure: Exception | None = None
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if event.processed_at is not None and not replay:
+            return event
+        event.attempts += 1
+        handler = WEBHOOK_HANDLERS.get(event.event)
+        if handler is None:
+            event.status, event.error = WebhookEvent.Status.IGNORED, "not an event billing acts on"
+        else:
+            try:
+                with transaction.atomic():
+                    note = handler(event)
+                event.status, event.error = WebhookEvent.Status.PROCESSED, note
+            except Exception as exc:  # noqa: BLE001 - recorded on the event, then re-raised for the retry
+                failure = exc
+                event.status, event.error = WebhookEvent.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        event.processed_at = timezone.now() if failure is None else None
+        event.save()
+    if failure is not None:
+        logger.error("webhook_failed", extra={"event": event.event, "event_id": event.event_id})
+        raise WebhookProcessingError(event.event_id) from failure
+    return event

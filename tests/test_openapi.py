@@ -32,6 +32,9 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/platform/tenants/",
         "/api/v1/billing/plans/",
         "/api/v1/billing/entitlements/",
+        "/api/v1/billing/subscription/",
+        "/api/v1/billing/checkout/",
+        "/api/v1/billing/checkout/complete/",
     }
 
 

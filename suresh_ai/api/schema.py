@@ -12,12 +12,15 @@ from suresh_ai.api.views import ErrorSerializer
 _ERRORS = {
     400: "Invalid input: malformed JSON, wrong types or unknown fields.",
     401: "Missing, invalid, expired or revoked credentials.",
+    402: "The workspace is read-only until its subscription is paid (code billing_restricted).",
     403: "Authenticated, but the role or key scope does not allow this.",
     404: "No such object in this tenant.",
     405: "Method not allowed on this path.",
     413: "Request body too large.",
     429: "Rate limit exceeded; see Retry-After.",
     500: "Unexpected server error.",
+    503: "The payment provider is not configured or not answering (codes payments_not_configured, "
+    "payment_provider_error); nothing was changed.",
 }
 
 
@@ -26,6 +29,10 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         for status_code, description in _ERRORS.items():
             if status_code == 400 and self.method == "GET" and not self._get_filter_parameters():
+                continue
+            if status_code == 402 and self.method in ("GET", "DELETE"):
+                continue  # restricted mode refuses only creating and changing
+            if status_code == 503 and not getattr(self.view, "uses_payment_provider", False):
                 continue
             key = str(status_code)
             if key not in responses:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
-from billing.models import PLAN_TERMS, Plan
+from billing.models import PLAN_TERMS, Interval, Plan, Subscription
 from billing.selectors import Entitlements
+from billing.services import Checkout
 from suresh_ai.api.serializers import CachedFieldsMixin
+from suresh_ai.api.views import StrictSerializerMixin
 
 
 class PlanSerializer(CachedFieldsMixin, serializers.ModelSerializer[Plan]):
@@ -27,3 +31,39 @@ class EntitlementsSerializer(CachedFieldsMixin, serializers.Serializer[Entitleme
     api_burst = serializers.IntegerField()
     rate_limit_bypass = serializers.BooleanField()
     features = serializers.ListField(child=serializers.CharField())
+
+
+class SubscriptionSerializer(serializers.Serializer[Any]):
+    plan = PlanSerializer(help_text="The plan version this workspace is on (kept through price changes).")
+    interval = serializers.ChoiceField(choices=Interval.choices)
+    status = serializers.ChoiceField(choices=Subscription.Status.choices)
+    trial_ends_at = serializers.DateTimeField(allow_null=True)
+    current_period_start = serializers.DateTimeField(allow_null=True)
+    current_period_end = serializers.DateTimeField(allow_null=True)
+    cancel_at_period_end = serializers.BooleanField()
+    past_due_since = serializers.DateTimeField(allow_null=True)
+    restricted = serializers.BooleanField(help_text="Read-only now: read, export and pay, but not create.")
+    restricted_after = serializers.DateTimeField(
+        allow_null=True, help_text="When the workspace becomes read-only unless it pays (null: paid up)."
+    )
+
+
+class CheckoutRequestSerializer(StrictSerializerMixin, serializers.Serializer[Checkout]):
+    plan = serializers.CharField(max_length=32, help_text="A plan code from /api/v1/billing/plans/.")
+    interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.MONTHLY)
+
+
+class CheckoutSerializer(serializers.Serializer[Any]):
+    key_id = serializers.CharField(help_text="Razorpay key id for Checkout (public).")
+    subscription_id = serializers.CharField()
+    amount_paise = serializers.IntegerField(help_text="Charged per period, 18% GST included; decided by the server.")
+    plan_name = serializers.CharField()
+    interval = serializers.CharField()
+    prefill_email = serializers.CharField()
+    brand_name = serializers.CharField()
+
+
+class CheckoutCompleteSerializer(StrictSerializerMixin, serializers.Serializer[Subscription]):
+    razorpay_payment_id = serializers.CharField(max_length=64)
+    razorpay_subscription_id = serializers.CharField(max_length=64)
+    razorpay_signature = serializers.CharField(max_length=128)

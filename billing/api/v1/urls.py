@@ -5,4 +5,7 @@ from billing.api.v1 import views
 urlpatterns = [
     path("plans/", views.PlanListView.as_view(), name="api-billing-plans"),
     path("entitlements/", views.EntitlementsView.as_view(), name="api-billing-entitlements"),
+    path("subscription/", views.SubscriptionView.as_view(), name="api-billing-subscription"),
+    path("checkout/", views.CheckoutView.as_view(), name="api-billing-checkout"),
+    path("checkout/complete/", views.CheckoutCompleteView.as_view(), name="api-billing-checkout-complete"),
 ]

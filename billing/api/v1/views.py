@@ -8,10 +8,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing import services
 from billing.api.v1 import serializers as s
-from billing.selectors import entitlements_for_tenant, plans_current
+from billing.selectors import entitlements_for_tenant, plans_current, subscription_for
 from suresh_ai.api.views import BaseAPIView
+from suresh_ai.errors import NotFound
 from suresh_ai.tenancy import request_tenant
+from tenants.models import Membership, Role, Tenant
 from tenants.selectors import seats_used
 
 
@@ -32,3 +35,88 @@ class EntitlementsView(BaseAPIView):
             "seats_used": seats_used(tenant=tenant),
         }
         return Response(s.EntitlementsSerializer(data).data)  # type: ignore[arg-type]
+
+
+SUBSCRIPTION_FIELDS = (
+    "plan",
+    "interval",
+    "status",
+    "trial_ends_at",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+    "past_due_since",
+)
+
+
+def _subscription_data(tenant: Tenant) -> dict[str, object]:
+    subscription = subscription_for(tenant)
+    if subscription is None:
+        raise NotFound("This workspace has no subscription.", code="no_subscription")
+    fresh = Tenant.objects.only("restricted_after").get(pk=tenant.pk)  # the routing cache may be a second old
+    return {
+        **{name: getattr(subscription, name) for name in SUBSCRIPTION_FIELDS},
+        "restricted": fresh.is_restricted(),
+        "restricted_after": fresh.restricted_after,
+    }
+
+
+class BillingWriter:
+    """Paying and changing plans is for owners (API keys: the admin scope)."""
+
+    write_role = Role.OWNER
+    write_scope = "admin"
+    uses_payment_provider = True
+
+
+class SubscriptionView(BaseAPIView):
+    @extend_schema(responses=s.SubscriptionSerializer, summary="This workspace's subscription", tags=["billing"])
+    def get(self, request: Request) -> Response:
+        return Response(s.SubscriptionSerializer(_subscription_data(request_tenant(request))).data)
+
+
+class CheckoutView(BillingWriter, BaseAPIView):
+    @extend_schema(
+        request=s.CheckoutRequestSerializer,
+        responses={201: s.CheckoutSerializer},
+        summary="Start paying: create the Razorpay subscription to authorise in Checkout",
+        tags=["billing"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.CheckoutRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        checkout = services.checkout_start(
+            tenant=request_tenant(request),
+            plan_code=serializer.validated_data["plan"],
+            interval=serializer.validated_data["interval"],
+            actor_email=_actor_email(request),
+        )
+        return Response(s.CheckoutSerializer(asdict(checkout)).data, status=201)
+
+
+class CheckoutCompleteView(BillingWriter, BaseAPIView):
+    @extend_schema(
+        request=s.CheckoutCompleteSerializer,
+        responses=s.SubscriptionSerializer,
+        summary="Checkout's success callback: verified on the server before anything is granted",
+        tags=["billing"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.CheckoutCompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant = request_tenant(request)
+        services.checkout_complete(
+            tenant=tenant,
+            payment_id=serializer.validated_data["razorpay_payment_id"],
+            subscription_id=serializer.validated_data["razorpay_subscription_id"],
+            signature=serializer.validated_data["razorpay_signature"],
+        )
+        return Response(s.SubscriptionSerializer(_subscription_data(tenant)).data)
+
+
+def _actor_email(request: Request) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return str(user.email)
+    owner = Membership.objects.filter(tenant=request_tenant(request), role=Role.OWNER).select_related("user").first()
+    return owner.user.email if owner else ""

@@ -1,0 +1,22 @@
+"""Background jobs for billing (public schema: platform billing of tenants)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from billing import services
+
+
+@shared_task(
+    name="billing.webhook_process",
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(services.WebhookProcessingError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 6},
+)
+def webhook_process(*, event_pk: int) -> dict[str, Any]:
+    event = services.webhook_process(event_pk=event_pk)
+    return {"event_id": event.event_id, "status": event.status}
