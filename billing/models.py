@@ -224,3 +224,70 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.razorpay_payment_id} {self.amount_paise} {self.status}"
+
+
+class BillingProfile(models.Model):
+    """Who the invoices are made out to (GST): legal name, GSTIN, address and state."""
+
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="billing_profile")
+    legal_name = models.CharField(max_length=200, blank=True)
+    gstin = models.CharField(max_length=15, blank=True, help_text="GST registration (15 characters); empty: B2C.")
+    state_code = models.CharField(max_length=2, blank=True, help_text="GST state code of the billing address.")
+    address = models.TextField(max_length=500, blank=True)
+    billing_email = models.EmailField(blank=True, help_text="Invoices go here; empty: the owners.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.legal_name or str(self.tenant_id)
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number issued in an Indian financial year (April-March). Locked and bumped
+    in the transaction that inserts the invoice, so numbers have no gaps."""
+
+    financial_year = models.CharField(max_length=7, primary_key=True, help_text="For example 2026-27.")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.financial_year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """A GST tax invoice for one captured subscription payment. Immutable once issued; the PDF is
+    rendered from these fields, which snapshot seller and buyer as they were at issue."""
+
+    number = models.CharField(max_length=16, unique=True)
+    financial_year = models.CharField(max_length=7)
+    sequence = models.PositiveIntegerField()
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="invoices")
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="invoices")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="invoice")
+    issued_at = models.DateTimeField()
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    seller = models.JSONField(help_text="Name, GSTIN, address and state code of the seller at issue.")
+    buyer = models.JSONField(help_text="Legal name, GSTIN, address, state code and email of the buyer at issue.")
+    place_of_supply = models.CharField(max_length=2)
+    sac_code = models.CharField(max_length=8)
+    lines = models.JSONField(help_text='[{"description", "amount_paise"}], before tax.')
+    taxable_paise = models.PositiveBigIntegerField()
+    cgst_paise = models.PositiveBigIntegerField(default=0)
+    sgst_paise = models.PositiveBigIntegerField(default=0)
+    igst_paise = models.PositiveBigIntegerField(default=0)
+    total_paise = models.PositiveBigIntegerField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-issued_at", "-sequence")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["financial_year", "sequence"], name="invoice_sequence_per_year"),
+            models.CheckConstraint(
+                condition=Q(total_paise=F("taxable_paise") + F("cgst_paise") + F("sgst_paise") + F("igst_paise")),
+                name="invoice_total_is_taxable_plus_gst",
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["tenant", "-issued_at"])]
+
+    def __str__(self) -> str:
+        return self.number

@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from billing import services
+from tenants.tasks import EMAIL_TASK_OPTIONS
 
 
 @shared_task(
@@ -20,3 +21,9 @@ from billing import services
 def webhook_process(*, event_pk: int) -> dict[str, Any]:
     event = services.webhook_process(event_pk=event_pk)
     return {"event_id": event.event_id, "status": event.status}
+
+
+@shared_task(name="billing.invoice_send_email", **EMAIL_TASK_OPTIONS)
+def invoice_send_email(*, invoice_id: int) -> dict[str, Any]:
+    """Email one invoice; sending again after success is a no-op."""
+    return {"invoice_id": invoice_id, "sent": services.invoice_email_send(invoice_id=invoice_id)}

@@ -58,8 +58,17 @@ def _from_address(sender_name: str) -> str:
     return formataddr((safe_name, address)) if safe_name else settings.DEFAULT_FROM_EMAIL
 
 
-def branded_email_send(*, tenant: Tenant | None, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
-    """Render ``emails/<template>.txt`` and ``.html`` with the brand and send them."""
+def branded_email_send(
+    *,
+    tenant: Tenant | None,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
+    """Render ``emails/<template>.txt`` and ``.html`` with the brand and send them (with any
+    ``(filename, content, mimetype)`` attachments)."""
     brand = brand_for(tenant)
     full_context = {**context, "brand": brand}
     text_body = render_to_string(f"emails/{template}.txt", full_context)
@@ -72,5 +81,7 @@ def branded_email_send(*, tenant: Tenant | None, to: str, subject: str, template
         reply_to=[brand["support_email"]] if brand["support_email"] else None,
     )
     message.attach_alternative(html_body, "text/html")
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
     message.send()
     logger.info("email_sent", extra={"template": template, "tenant": getattr(tenant, "schema_name", None)})

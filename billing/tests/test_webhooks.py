@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db import connection, transaction
 from django.test import Client
 
-from billing.models import Payment, Subscription, WebhookEvent
+from billing.models import Invoice, Payment, Subscription, WebhookEvent
 from billing.testing.fake_razorpay import MONTH, Delivery, FakeRazorpay
 from suresh_ai.testing import TenantFixture
 from tenants.models import Tenant
@@ -57,6 +58,14 @@ def state(tenant: Tenant) -> dict[str, Any]:
         "tenant": (sub.tenant.plan, sub.tenant.plan_version, sub.tenant.restricted_after),
         "payments": sorted(Payment.objects.values_list("razorpay_payment_id", "status", "amount_paise")),
         "events": sorted(WebhookEvent.objects.values_list("event_id", "status")),
+        # Numbers follow the order invoices are issued in; which payment gets which may differ.
+        "invoices": sorted(
+            Invoice.objects.values_list(
+                "payment__razorpay_payment_id", "taxable_paise", "cgst_paise", "sgst_paise", "total_paise"
+            )
+        ),
+        "invoice_numbers": sorted(Invoice.objects.values_list("sequence", flat=True)),
+        "emailed": Invoice.objects.filter(emailed_at__isnull=False).count(),
     }
 
 
@@ -86,6 +95,10 @@ def test_triple_shuffled_delivery_ends_where_one_in_order_delivery_does(
     assert in_order["tenant"][2] is None  # paid up: not restricted
     assert len(in_order["payments"]) == 4  # the ₹5 authorisation, two captured charges, one failure
     assert {status for _, status in in_order["events"]} == {"processed"}
+    # Two captured charges, two invoices (the ₹5 mandate authorisation is not a sale), each emailed.
+    assert [row[1:] for row in in_order["invoices"]] == [(49_900, 4_491, 4_491, 58_882)] * 2
+    assert (in_order["invoice_numbers"], in_order["emailed"]) == ([1, 2], 2)
+    mail.outbox.clear()
 
     shuffled = deliveries * 3
     random.Random(20261125).shuffle(shuffled)
@@ -93,6 +106,8 @@ def test_triple_shuffled_delivery_ends_where_one_in_order_delivery_does(
         assert deliver(delivery, django_capture_on_commit_callbacks) == 200
     assert state(alpha.tenant) == in_order
     assert WebhookEvent.objects.count() == len(deliveries)
+    assert len(mail.outbox) == 2  # one email per invoice, however often its events arrived
+    assert {m.attachments[0][2] for m in mail.outbox} == {"application/pdf"}
 
 
 def test_a_failed_renewal_gives_grace_then_restricts(

@@ -1,0 +1,59 @@
+"""Writes for billing. Each function owns its transaction and side effects.
+
+plans: publishing plan versions · subscriptions: trial, checkout, Razorpay state, payments ·
+webhooks: receive and process Razorpay events · invoices: GST invoices, their PDF and email.
+"""
+
+from billing.services.invoices import (
+    financial_year,
+    invoice_email_send,
+    invoice_issue_for_payment,
+    invoice_number,
+    invoice_pdf,
+    rupees,
+    taxable_from_gross,
+)
+from billing.services.plans import plan_publish
+from billing.services.subscriptions import (
+    FETCH_CLOCK_SKEW,
+    RAZORPAY_STATUS,
+    Checkout,
+    checkout_complete,
+    checkout_start,
+    payment_record,
+    payment_settle,
+    restricted_after_for,
+    subscription_apply,
+    trial_start,
+)
+from billing.services.webhooks import (
+    WebhookProcessingError,
+    WebhookReceipt,
+    webhook_process,
+    webhook_receive,
+)
+
+__all__ = [
+    "FETCH_CLOCK_SKEW",
+    "RAZORPAY_STATUS",
+    "Checkout",
+    "WebhookProcessingError",
+    "WebhookReceipt",
+    "checkout_complete",
+    "checkout_start",
+    "financial_year",
+    "invoice_email_send",
+    "invoice_issue_for_payment",
+    "invoice_number",
+    "invoice_pdf",
+    "payment_record",
+    "payment_settle",
+    "plan_publish",
+    "restricted_after_for",
+    "rupees",
+    "subscription_apply",
+    "taxable_from_gross",
+    "trial_start",
+    "webhook_process",
+    "webhook_receive",
+]

@@ -1,0 +1,164 @@
+"""GST tax invoices: numbered without gaps per Indian financial year, rendered to PDF, emailed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import BillingProfile, Interval, Invoice, InvoiceSequence, Payment
+from billing.money import gross_with_gst, gst_for
+
+logger = logging.getLogger(__name__)
+IST = ZoneInfo("Asia/Kolkata")
+NUMBER_PREFIX = "SAI"
+
+
+def financial_year(moment: datetime) -> str:
+    """The Indian financial year (1 April to 31 March, in IST) of ``moment``: '2026-27'."""
+    local = moment.astimezone(IST)
+    start = local.year if local.month >= 4 else local.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def invoice_number(year: str, sequence: int) -> str:
+    """'SAI/2627/000042': at most 16 characters, as GST rules require, unique per financial year."""
+    return f"{NUMBER_PREFIX}/{year[2:4]}{year[5:7]}/{sequence:06d}"
+
+
+def taxable_from_gross(gross_paise: int, *, rate_percent: int) -> int:
+    """The taxable value inside a GST-inclusive amount, rounded half-up to the paisa."""
+    value = Decimal(gross_paise) * 100 / (100 + rate_percent)
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _buyer(payment: Payment) -> dict[str, str]:
+    tenant = payment.tenant
+    profile = BillingProfile.objects.filter(tenant=tenant).first()
+    return {
+        "name": (profile.legal_name if profile and profile.legal_name else tenant.name) if tenant else "",
+        "gstin": profile.gstin if profile else "",
+        "address": profile.address if profile else "",
+        "state_code": (profile.state_code if profile and profile.state_code else settings.BILLING_SELLER_STATE_CODE),
+        "email": profile.billing_email if profile else "",
+    }
+
+
+def _seller() -> dict[str, str]:
+    return {
+        "name": settings.BILLING_SELLER_NAME,
+        "gstin": settings.BILLING_SELLER_GSTIN,
+        "address": settings.BILLING_SELLER_ADDRESS,
+        "state_code": settings.BILLING_SELLER_STATE_CODE,
+    }
+
+
+def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
+    """Issue the tax invoice for a captured subscription charge, exactly once per payment.
+
+    Only charges Razorpay billed against a subscription invoice are sales; the small mandate
+    authorisation Razorpay refunds is not invoiced. Runs inside the caller's transaction: the
+    number sequence row is locked until it commits, so numbers have no gaps.
+    """
+    if payment.status != "captured" or not payment.razorpay_invoice_id or payment.subscription_id is None:
+        return None
+    existing = Invoice.objects.filter(payment=payment).first()
+    if existing is not None:
+        return existing
+    subscription = payment.subscription
+    assert subscription is not None  # noqa: S101 - checked above; narrows the type
+    rate = settings.BILLING_GST_RATE_PERCENT
+    plan = subscription.plan
+    price = plan.price_monthly_paise if subscription.interval == Interval.MONTHLY else plan.price_yearly_paise
+    if gross_with_gst(price, rate_percent=rate) == payment.amount_paise:
+        taxable = price
+        lines = [{"description": f"{plan.name} plan, {subscription.interval} subscription", "amount_paise": price}]
+    else:  # anything else Razorpay charged (add-ons, older prices): the tax is inside the amount paid
+        taxable = taxable_from_gross(payment.amount_paise, rate_percent=rate)
+        lines = [{"description": f"{plan.name} plan subscription charges", "amount_paise": taxable}]
+    buyer, seller = _buyer(payment), _seller()
+    gst = gst_for(taxable, rate_percent=rate, intra_state=buyer["state_code"] == seller["state_code"])
+    issued_at = payment.captured_at or timezone.now()
+    year = financial_year(issued_at)
+    with transaction.atomic():
+        sequence, _ = InvoiceSequence.objects.select_for_update().get_or_create(financial_year=year)
+        sequence.last_number += 1
+        sequence.save(update_fields=["last_number"])
+        invoice = Invoice.objects.create(
+            number=invoice_number(year, sequence.last_number),
+            financial_year=year,
+            sequence=sequence.last_number,
+            tenant=subscription.tenant,
+            subscription=subscription,
+            payment=payment,
+            issued_at=issued_at,
+            period_start=subscription.current_period_start,
+            period_end=subscription.current_period_end,
+            seller=seller,
+            buyer=buyer,
+            place_of_supply=buyer["state_code"],
+            sac_code=settings.BILLING_SAC_CODE,
+            lines=lines,
+            taxable_paise=taxable,
+            cgst_paise=gst.cgst_paise,
+            sgst_paise=gst.sgst_paise,
+            igst_paise=gst.igst_paise,
+            total_paise=taxable + gst.total_paise,
+        )
+    if invoice.total_paise != payment.amount_paise:
+        logger.error("invoice_total_differs_from_payment", extra={"invoice": invoice.number})
+    invoice_pk = invoice.pk
+    transaction.on_commit(lambda: _enqueue_email(invoice_pk))
+    logger.info("invoice_issued", extra={"invoice": invoice.number, "tenant": subscription.tenant.schema_name})
+    return invoice
+
+
+def _enqueue_email(invoice_pk: int) -> None:
+    from billing.tasks import invoice_send_email
+
+    invoice_send_email.delay(invoice_id=invoice_pk)
+
+
+def invoice_email_send(*, invoice_id: int) -> bool:
+    """Email the invoice PDF to the buyer (billing email, else the owners). Once: a second call is a no-op."""
+    from tenants.emails import branded_email_send
+    from tenants.models import Membership, Role
+
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("tenant").filter(pk=invoice_id).first()
+        if invoice is None or invoice.emailed_at is not None:
+            return False
+        recipients = [invoice.buyer.get("email")] if invoice.buyer.get("email") else []
+        if not recipients:
+            recipients = list(
+                Membership.objects.filter(tenant=invoice.tenant, role=Role.OWNER).values_list("user__email", flat=True)
+            )
+        pdf = invoice_pdf(invoice)
+        for recipient in recipients:
+            branded_email_send(
+                tenant=invoice.tenant,
+                to=recipient,
+                subject=f"Invoice {invoice.number} for {rupees(invoice.total_paise)}",
+                template="invoice",
+                context={"invoice": invoice, "total": rupees(invoice.total_paise)},
+                attachments=[(f"{invoice.number.replace('/', '-')}.pdf", pdf, "application/pdf")],
+            )
+        invoice.emailed_at = timezone.now()
+        invoice.save(update_fields=["emailed_at"])
+    return True
+
+
+def rupees(paise: int) -> str:
+    """Paise as rupees for people: 117882 -> '₹1,178.82'."""
+    return f"₹{paise // 100:,}.{paise % 100:02d}"
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    from billing.pdf import render_invoice_pdf
+
+    return render_invoice_pdf(invoice)
