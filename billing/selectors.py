@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from billing.models import Plan, Subscription
+from billing.models import BillingProfile, Invoice, Plan, Subscription
 from suresh_ai.localcache import VersionedLocalCache
 from tenants.models import Tenant
 
@@ -74,3 +74,17 @@ def entitlements_for_tenant(tenant: Tenant) -> Entitlements:
 
 def subscription_for(tenant: Tenant) -> Subscription | None:
     return Subscription.objects.select_related("plan").filter(tenant=tenant).first()
+
+
+def billing_profile_for(tenant: Tenant) -> BillingProfile:
+    """The tenant's GST details (an unsaved empty profile when none was entered yet)."""
+    return BillingProfile.objects.filter(tenant=tenant).first() or BillingProfile(tenant=tenant)
+
+
+def invoices_of(*, tenant: Tenant) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(tenant=tenant).select_related("payment").order_by("-issued_at", "-sequence")
+
+
+def invoice_get(*, tenant: Tenant, pk: int) -> Invoice | None:
+    """One of this tenant's invoices; another tenant's id reads as missing."""
+    return invoices_of(tenant=tenant).filter(pk=pk).first()

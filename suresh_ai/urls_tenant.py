@@ -2,6 +2,7 @@
 
 from django.urls import include, path, re_path
 
+from billing import pages as billing_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api-keys/<int:pk>/revoke/", pages.api_key_revoke, name="api-key-revoke"),
     path("branding/", pages.branding, name="branding"),
     path("brand/logo", public.brand_logo, name="brand-logo"),
+    path("billing/", billing_pages.billing, name="billing"),
+    path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
     path("", include(tenant_api)),
     path("", include("suresh_ai.urls_common")),
 ]

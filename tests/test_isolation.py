@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from billing.models import BillingProfile, Payment, Subscription
+from billing.services import invoice_issue_for_payment
 from suresh_ai.testing import TenantFixture, login_client, make_member
 from tenants.models import ApiKey, Invitation, Membership, Role
 from tenants.services import api_key_create, invitation_create
@@ -22,7 +25,24 @@ def _objects(fixture: TenantFixture) -> dict[str, int]:
     ).invitation
     key = api_key_create(tenant=fixture.tenant, name="other", scopes=["read"], created_by=None).api_key
     member = Membership.objects.get(tenant=fixture.tenant, user=analyst)
-    return {"member": member.pk, "invitation": invitation.pk, "key": key.pk}
+    return {"member": member.pk, "invitation": invitation.pk, "key": key.pk, "invoice": _invoice(fixture)}
+
+
+def _invoice(fixture: TenantFixture) -> int:
+    """A captured subscription charge and its GST invoice."""
+    subscription = Subscription.objects.get(tenant=fixture.tenant)
+    payment = Payment.objects.create(
+        razorpay_payment_id=f"pay_{fixture.tenant.slug}",
+        subscription=subscription,
+        tenant=fixture.tenant,
+        amount_paise=58_882,
+        status="captured",
+        razorpay_invoice_id=f"inv_{fixture.tenant.slug}",
+        created_at=timezone.now(),
+    )
+    invoice = invoice_issue_for_payment(payment=payment)
+    assert invoice is not None
+    return invoice.pk
 
 
 def _object_calls(ids: dict[str, int]) -> list[tuple[str, str, dict[str, str] | None]]:
@@ -31,6 +51,8 @@ def _object_calls(ids: dict[str, int]) -> list[tuple[str, str, dict[str, str] | 
         ("patch", f"/api/v1/members/{ids['member']}/", {"role": "viewer"}),
         ("get", f"/api/v1/invitations/{ids['invitation']}/", None),
         ("get", f"/api/v1/api-keys/{ids['key']}/", None),
+        ("get", f"/api/v1/billing/invoices/{ids['invoice']}/", None),
+        ("get", f"/api/v1/billing/invoices/{ids['invoice']}/pdf/", None),
         ("delete", f"/api/v1/invitations/{ids['invitation']}/", None),
         ("delete", f"/api/v1/api-keys/{ids['key']}/", None),
         ("delete", f"/api/v1/members/{ids['member']}/", None),
@@ -43,7 +65,18 @@ def _call(client: Client, method: str, path: str, body: dict[str, str] | None) -
     return getattr(client, method)(path, body, content_type="application/json").status_code
 
 
-COLLECTIONS = ["/api/v1/me/", "/api/v1/tenant/", "/api/v1/members/", "/api/v1/invitations/", "/api/v1/api-keys/"]
+COLLECTIONS = [
+    "/api/v1/me/",
+    "/api/v1/tenant/",
+    "/api/v1/members/",
+    "/api/v1/invitations/",
+    "/api/v1/api-keys/",
+    "/api/v1/billing/plans/",
+    "/api/v1/billing/entitlements/",
+    "/api/v1/billing/subscription/",
+    "/api/v1/billing/profile/",
+    "/api/v1/billing/invoices/",
+]
 
 
 @pytest.mark.parametrize("auth", ["key", "session"])
@@ -75,6 +108,9 @@ def test_lists_show_only_own_tenant(alpha: TenantFixture, beta: TenantFixture, a
     assert all(m["user"]["email"].endswith("@alpha.in") for m in members)
     invitations = client.get("/api/v1/invitations/").json()["results"]
     assert [i["email"] for i in invitations] == ["new@alpha.in"]
+    invoices = client.get("/api/v1/billing/invoices/").json()["results"]
+    assert [i["buyer"]["name"] for i in invoices] == ["Alpha Traders"]
+    assert client.get("/api/v1/billing/subscription/").json()["plan"]["code"] == alpha.tenant.plan
     keys = client.get("/api/v1/api-keys/").json()["results"]
     assert keys
     assert {k["id"] for k in keys} == set(ApiKey.objects.filter(tenant=alpha.tenant).values_list("id", flat=True))
@@ -115,6 +151,16 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
     assert (
         client.patch("/api/v1/tenant/", {"display_name": "pwned"}, content_type="application/json").status_code == 401
     )
+    for path, body in (
+        ("/api/v1/billing/checkout/", {"plan": "pro"}),
+        ("/api/v1/billing/checkout/complete/", {"razorpay_payment_id": "p", "razorpay_subscription_id": "s"}),
+    ):
+        assert client.post(path, body, content_type="application/json").status_code == 401, path
+    assert (
+        client.patch("/api/v1/billing/profile/", {"legal_name": "pwned"}, content_type="application/json").status_code
+        == 401
+    )
+    assert not BillingProfile.objects.filter(tenant=beta.tenant).exists()
     after = (Invitation.objects.filter(tenant=beta.tenant).count(), ApiKey.objects.filter(tenant=beta.tenant).count())
     assert before == after
     beta.tenant.refresh_from_db()
@@ -132,6 +178,8 @@ def test_web_pages_refuse_other_tenants_objects(alpha: TenantFixture, beta: Tena
     ]
     for template, data in pages:
         assert client.post(template.format(**beta_ids), data).status_code == 404, template
+    assert client.get("/billing/invoices/{invoice}.pdf".format(**beta_ids)).status_code == 404
+    assert client.get("/billing/invoices/{invoice}.pdf".format(**alpha_ids)).status_code == 200  # positive control
     assert Membership.objects.filter(pk=beta_ids["member"], role=Role.ANALYST).exists()
     assert Invitation.objects.get(pk=beta_ids["invitation"]).status == Invitation.Status.PENDING
     assert ApiKey.objects.get(pk=beta_ids["key"]).revoked_at is None

@@ -14,6 +14,7 @@ from billing.services.invoices import (
     taxable_from_gross,
 )
 from billing.services.plans import plan_publish
+from billing.services.profile import billing_profile_update
 from billing.services.subscriptions import (
     FETCH_CLOCK_SKEW,
     RAZORPAY_STATUS,
@@ -39,6 +40,7 @@ __all__ = [
     "Checkout",
     "WebhookProcessingError",
     "WebhookReceipt",
+    "billing_profile_update",
     "checkout_complete",
     "checkout_start",
     "financial_year",

@@ -6,7 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from billing.models import PLAN_TERMS, Interval, Plan, Subscription
+from billing.gst_states import state_name
+from billing.models import PLAN_TERMS, BillingProfile, Interval, Invoice, Plan, Subscription
 from billing.selectors import Entitlements
 from billing.services import Checkout
 from suresh_ai.api.serializers import CachedFieldsMixin
@@ -67,3 +68,65 @@ class CheckoutCompleteSerializer(StrictSerializerMixin, serializers.Serializer[S
     razorpay_payment_id = serializers.CharField(max_length=64)
     razorpay_subscription_id = serializers.CharField(max_length=64)
     razorpay_signature = serializers.CharField(max_length=128)
+
+
+class BillingProfileSerializer(CachedFieldsMixin, serializers.ModelSerializer[BillingProfile]):
+    state_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BillingProfile
+        fields = ("legal_name", "gstin", "state_code", "state_name", "address", "billing_email")
+        read_only_fields = fields
+
+    def get_state_name(self, obj: BillingProfile) -> str:
+        return state_name(obj.state_code) if obj.state_code else ""
+
+
+class BillingProfileUpdateSerializer(StrictSerializerMixin, serializers.Serializer[BillingProfile]):
+    legal_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    gstin = serializers.CharField(
+        max_length=20, allow_blank=True, required=False, help_text="15-character GSTIN; empty for B2C."
+    )
+    state_code = serializers.CharField(max_length=2, allow_blank=True, required=False, help_text="GST state code.")
+    address = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    billing_email = serializers.CharField(max_length=254, allow_blank=True, required=False)
+
+
+class InvoiceLineSerializer(serializers.Serializer[Any]):
+    description = serializers.CharField()
+    amount_paise = serializers.IntegerField()
+
+
+class InvoiceSerializer(CachedFieldsMixin, serializers.ModelSerializer[Invoice]):
+    lines = InvoiceLineSerializer(many=True)
+    seller = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    buyer = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    razorpay_payment_id = serializers.CharField(source="payment.razorpay_payment_id")
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = (
+            "id",
+            "number",
+            "financial_year",
+            "issued_at",
+            "period_start",
+            "period_end",
+            "seller",
+            "buyer",
+            "place_of_supply",
+            "sac_code",
+            "lines",
+            "taxable_paise",
+            "cgst_paise",
+            "sgst_paise",
+            "igst_paise",
+            "total_paise",
+            "razorpay_payment_id",
+            "pdf_url",
+        )
+        read_only_fields = fields
+
+    def get_pdf_url(self, obj: Invoice) -> str:
+        return f"/api/v1/billing/invoices/{obj.pk}/pdf/"

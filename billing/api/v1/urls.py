@@ -8,4 +8,8 @@ urlpatterns = [
     path("subscription/", views.SubscriptionView.as_view(), name="api-billing-subscription"),
     path("checkout/", views.CheckoutView.as_view(), name="api-billing-checkout"),
     path("checkout/complete/", views.CheckoutCompleteView.as_view(), name="api-billing-checkout-complete"),
+    path("profile/", views.BillingProfileView.as_view(), name="api-billing-profile"),
+    path("invoices/", views.InvoiceListView.as_view(), name="api-billing-invoices"),
+    path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="api-billing-invoice"),
+    path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="api-billing-invoice-pdf"),
 ]

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing import services
 from billing.api.v1 import serializers as s
-from billing.selectors import entitlements_for_tenant, plans_current, subscription_for
-from suresh_ai.api.views import BaseAPIView
+from billing.models import Invoice
+from billing.selectors import billing_profile_for, entitlements_for_tenant, invoices_of, plans_current, subscription_for
+from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView, BaseListAPIView
 from suresh_ai.errors import NotFound
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Membership, Role, Tenant
@@ -120,3 +126,88 @@ def _actor_email(request: Request) -> str:
         return str(user.email)
     owner = Membership.objects.filter(tenant=request_tenant(request), role=Role.OWNER).select_related("user").first()
     return owner.user.email if owner else ""
+
+
+class BillingReader(BillingWriter):
+    """Billing details and invoices: owners and admins (API keys: the read scope, for accounting tools)."""
+
+    read_role = Role.ADMIN
+    read_scope = "read"
+    uses_payment_provider = False
+
+
+class BillingProfileView(BillingReader, BaseAPIView):
+    @extend_schema(responses=s.BillingProfileSerializer, summary="Who invoices are made out to", tags=["billing"])
+    def get(self, request: Request) -> Response:
+        return Response(s.BillingProfileSerializer(billing_profile_for(request_tenant(request))).data)
+
+    @extend_schema(
+        request=s.BillingProfileUpdateSerializer,
+        responses=s.BillingProfileSerializer,
+        summary="Update the GST details on future invoices (GSTIN checked, state must match)",
+        tags=["billing"],
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = s.BillingProfileUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile = services.billing_profile_update(tenant=request_tenant(request), data=dict(serializer.validated_data))
+        return Response(s.BillingProfileSerializer(profile).data)
+
+
+class InvoiceListView(BillingReader, BaseListAPIView):
+    serializer_class = s.InvoiceSerializer
+
+    def get_queryset(self) -> QuerySet[Invoice]:
+        return invoices_of(tenant=request_tenant(self.request))
+
+    @extend_schema(summary="This workspace's tax invoices, newest first", tags=["billing"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
+
+
+class InvoiceDetailView(BillingReader, BaseGenericAPIView):
+    serializer_class = s.InvoiceSerializer
+
+    def get_queryset(self) -> QuerySet[Invoice]:
+        return invoices_of(tenant=request_tenant(self.request))
+
+    @extend_schema(summary="One tax invoice", tags=["billing"])
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+class InvoicePdfView(BillingReader, BaseGenericAPIView):
+    serializer_class = s.InvoiceSerializer
+
+    def get_queryset(self) -> QuerySet[Invoice]:
+        return invoices_of(tenant=request_tenant(self.request))
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="One tax invoice as PDF",
+        tags=["billing"],
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        return invoice_pdf_response(self.get_object())
+
+
+def invoice_pdf_response(invoice: Invoice) -> HttpResponse:
+    response = HttpResponse(services.invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number.replace("/", "-")}.pdf"'
+    return response
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets clients ask for ``Accept: application/pdf``; errors still go out as our JSON error shape."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data)
+
+
+InvoicePdfView.renderer_classes = [JSONRenderer, PdfRenderer]

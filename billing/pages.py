@@ -1,0 +1,91 @@
+"""The tenant's billing page: plan and status, usage against the plan, paying, GST details, invoices."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from billing import gateway, services
+from billing.api.v1.views import invoice_pdf_response
+from billing.forms import BillingProfileForm
+from billing.gst_states import state_name
+from billing.money import gross_with_gst
+from billing.selectors import (
+    billing_profile_for,
+    entitlements_for_tenant,
+    invoice_get,
+    invoices_of,
+    plans_current,
+    subscription_for,
+)
+from suresh_ai.errors import ApplicationError
+from suresh_ai.tenancy import request_tenant
+from tenants.forms import form_apply_errors
+from tenants.models import Role
+from tenants.selectors import seats_used
+from tenants.views.auth import member_required
+
+
+@member_required(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def billing(request: HttpRequest) -> HttpResponse:
+    tenant = request_tenant(request)
+    is_owner = request.membership.role == Role.OWNER  # type: ignore[attr-defined]
+    profile = billing_profile_for(tenant)
+    initial = {
+        field: getattr(profile, field) for field in ("legal_name", "gstin", "state_code", "address", "billing_email")
+    }
+    form = BillingProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not is_owner:
+            return render(
+                request, "errors/403.html", {"message": "Only owners can change billing details."}, status=403
+            )
+        if form.is_valid():
+            try:
+                services.billing_profile_update(tenant=tenant, data=form.cleaned_data)
+            except ApplicationError as exc:
+                form_apply_errors(form, exc)
+            else:
+                messages.success(request, "Billing details saved. They apply to future invoices.")
+                return redirect("billing")
+    subscription = subscription_for(tenant)
+    entitlements = entitlements_for_tenant(tenant)
+    rate = settings.BILLING_GST_RATE_PERCENT
+    plans = [
+        {
+            "plan": plan,
+            "monthly_gross": gross_with_gst(plan.price_monthly_paise, rate_percent=rate),
+            "yearly_gross": gross_with_gst(plan.price_yearly_paise, rate_percent=rate),
+            "current": subscription is not None and subscription.plan.code == plan.code,
+        }
+        for plan in plans_current()
+    ]
+    return render(
+        request,
+        "billing/billing.html",
+        {
+            "subscription": subscription,
+            "restricted": tenant.is_restricted(),
+            "entitlements": entitlements,
+            "features": sorted(entitlements.features),
+            "seats_used": seats_used(tenant=tenant),
+            "plans": plans,
+            "form": form,
+            "is_owner": is_owner,
+            "invoices": invoices_of(tenant=tenant)[:50],
+            "payments_configured": gateway.is_configured(),
+            "profile_state": state_name(profile.state_code) if profile.state_code else "",
+        },
+    )
+
+
+@member_required(Role.ADMIN)
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_get(tenant=request_tenant(request), pk=pk)
+    if invoice is None:
+        raise Http404
+    return invoice_pdf_response(invoice)
