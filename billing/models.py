@@ -112,6 +112,11 @@ class Subscription(models.Model):
     # Ordering of Razorpay state: the newest event's time wins, then the later lifecycle stage.
     state_as_of = models.DateTimeField(null=True, blank=True)
     state_rank = models.PositiveSmallIntegerField(default=0)
+    # A plan change we made; a webhook stamped earlier must not bring the old plan back.
+    plan_changed_at = models.DateTimeField(null=True, blank=True)
+    scheduled_plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Takes over at period end."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -291,3 +296,22 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class Adjustment(models.Model):
+    """A one-off charge added to a subscription's next payment (the proration of an upgrade),
+    collected by a Razorpay add-on and printed as its own line on the invoice that collects it."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="adjustments")
+    description = models.CharField(max_length=200)
+    taxable_paise = models.PositiveBigIntegerField()
+    gross_paise = models.PositiveBigIntegerField(help_text="What Razorpay collects: taxable plus GST.")
+    razorpay_addon_id = models.CharField(max_length=40, unique=True)
+    invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="adjustments")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.taxable_paise} paise)"

@@ -40,12 +40,17 @@ def gst_for(taxable_paise: int, *, rate_percent: int, intra_state: bool) -> Gst:
     states it is IGST. Computing the total once keeps the invoice total independent of the place of
     supply, so it always equals the amount Razorpay charged.
     """
-    total = percent_of(taxable_paise, rate_percent)
-    if not intra_state:
-        return Gst(0, 0, total)
-    sgst = total // 2
-    return Gst(total - sgst, sgst, 0)
+    return gst_on_lines([taxable_paise], rate_percent=rate_percent, intra_state=intra_state)
 
 
 def gross_with_gst(taxable_paise: int, *, rate_percent: int) -> int:
     return taxable_paise + percent_of(taxable_paise, rate_percent)
+
+
+def gst_on_lines(line_amounts_paise: list[int], *, rate_percent: int, intra_state: bool) -> Gst:
+    """GST on several lines, rounded per line (as each was charged), then split like :func:`gst_for`."""
+    total = sum(percent_of(amount, rate_percent) for amount in line_amounts_paise)
+    if not intra_state:
+        return Gst(0, 0, total)
+    sgst = total // 2
+    return Gst(total - sgst, sgst, 0)

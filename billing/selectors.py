@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from billing.models import BillingProfile, Invoice, Plan, Subscription
+from billing.money import gross_with_gst, percent_of, prorate
 from suresh_ai.localcache import VersionedLocalCache
 from tenants.models import Tenant
 
 DEFAULT_PLAN_CODE = "starter"
+MIN_ADDON_PAISE = 100  # Razorpay charges at least ₹1
 
 # Entitlements are read on every API request (rate limits); cached per process and emptied in
 # every process whenever a plan is published (billing.services.plan_publish).
@@ -88,3 +92,77 @@ def invoices_of(*, tenant: Tenant) -> QuerySet[Invoice]:
 def invoice_get(*, tenant: Tenant, pk: int) -> Invoice | None:
     """One of this tenant's invoices; another tenant's id reads as missing."""
     return invoices_of(tenant=tenant).filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class PlanChangeQuote:
+    """What changing plan costs, shown before the owner confirms and charged exactly so."""
+
+    plan_code: str
+    plan_name: str
+    interval: str
+    kind: str  # "upgrade" or "downgrade"
+    effective: str  # "now" or "period_end"
+    effective_at: datetime
+    proration_taxable_paise: int
+    proration_gst_paise: int
+    proration_total_paise: int  # added to the next payment
+    remaining_seconds: int
+    period_seconds: int
+    next_payment_total_paise: int  # the next renewal with GST, proration included
+    current_price_paise: int
+    new_price_paise: int
+
+
+def plan_change_quote(*, subscription: Subscription, plan: Plan, interval: str, now: datetime) -> PlanChangeQuote:
+    """Upgrades take effect now and add the price difference for the rest of the current period
+    (prorated by the second, rounded half-up, GST on top) to the next payment; downgrades take
+    effect at the end of the period, with nothing refunded. See docs/billing.md, "Changing plan"."""
+    rate = settings.BILLING_GST_RATE_PERCENT
+    current = price_for(subscription.plan, interval)
+    new = price_for(plan, interval)
+    start, end = subscription.current_period_start or now, subscription.current_period_end or now
+    charged = subscription.status == Subscription.Status.ACTIVE
+    if new > current:
+        period = max(1, int((end - start).total_seconds()))
+        remaining = max(0, min(period, int((end - now).total_seconds()))) if charged else 0
+        taxable = prorate(new - current, remaining_seconds=remaining, period_seconds=period) if charged else 0
+        if taxable < MIN_ADDON_PAISE:
+            taxable = 0  # below Razorpay's ₹1 minimum charge: waived
+        gst = percent_of(taxable, rate)
+        return PlanChangeQuote(
+            plan_code=plan.code,
+            plan_name=plan.name,
+            interval=interval,
+            kind="upgrade",
+            effective="now",
+            effective_at=now,
+            proration_taxable_paise=taxable,
+            proration_gst_paise=gst,
+            proration_total_paise=taxable + gst,
+            remaining_seconds=remaining,
+            period_seconds=period,
+            next_payment_total_paise=gross_with_gst(new, rate_percent=rate) + taxable + gst,
+            current_price_paise=current,
+            new_price_paise=new,
+        )
+    return PlanChangeQuote(
+        plan_code=plan.code,
+        plan_name=plan.name,
+        interval=interval,
+        kind="downgrade",
+        effective="period_end",
+        effective_at=end,
+        proration_taxable_paise=0,
+        proration_gst_paise=0,
+        proration_total_paise=0,
+        remaining_seconds=0,
+        period_seconds=max(1, int((end - start).total_seconds())),
+        next_payment_total_paise=gross_with_gst(new, rate_percent=rate),
+        current_price_paise=current,
+        new_price_paise=new,
+    )
+
+
+def price_for(plan: Plan, interval: str) -> int:
+    return plan.price_monthly_paise if interval == "monthly" else plan.price_yearly_paise

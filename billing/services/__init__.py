@@ -4,6 +4,13 @@ plans: publishing plan versions · subscriptions: trial, checkout, Razorpay stat
 webhooks: receive and process Razorpay events · invoices: GST invoices, their PDF and email.
 """
 
+from billing.services.changes import (
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_change_quote,
+    subscription_pause,
+    subscription_resume,
+)
 from billing.services.invoices import (
     financial_year,
     invoice_email_send,
@@ -54,6 +61,11 @@ __all__ = [
     "restricted_after_for",
     "rupees",
     "subscription_apply",
+    "subscription_cancel",
+    "subscription_change_plan",
+    "subscription_change_quote",
+    "subscription_pause",
+    "subscription_resume",
     "taxable_from_gross",
     "trial_start",
     "webhook_process",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import BillingProfile, Interval, Invoice, InvoiceSequence, Payment
-from billing.money import gross_with_gst, gst_for
+from billing.models import Adjustment, BillingProfile, Interval, Invoice, InvoiceSequence, Payment
+from billing.money import gross_with_gst, gst_on_lines
 
 logger = logging.getLogger(__name__)
 IST = ZoneInfo("Asia/Kolkata")
@@ -75,14 +76,23 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
     rate = settings.BILLING_GST_RATE_PERCENT
     plan = subscription.plan
     price = plan.price_monthly_paise if subscription.interval == Interval.MONTHLY else plan.price_yearly_paise
-    if gross_with_gst(price, rate_percent=rate) == payment.amount_paise:
-        taxable = price
+    adjustments = list(Adjustment.objects.select_for_update().filter(subscription=subscription, invoice__isnull=True))
+    expected = gross_with_gst(price, rate_percent=rate) + sum(a.gross_paise for a in adjustments)
+    lines: list[dict[str, Any]]
+    if expected == payment.amount_paise:
         lines = [{"description": f"{plan.name} plan, {subscription.interval} subscription", "amount_paise": price}]
-    else:  # anything else Razorpay charged (add-ons, older prices): the tax is inside the amount paid
-        taxable = taxable_from_gross(payment.amount_paise, rate_percent=rate)
-        lines = [{"description": f"{plan.name} plan subscription charges", "amount_paise": taxable}]
+        lines += [{"description": a.description, "amount_paise": a.taxable_paise} for a in adjustments]
+    else:  # anything else Razorpay charged (older prices, manual add-ons): the tax is inside the amount paid
+        adjustments = []
+        taxable_only = taxable_from_gross(payment.amount_paise, rate_percent=rate)
+        lines = [{"description": f"{plan.name} plan subscription charges", "amount_paise": taxable_only}]
     buyer, seller = _buyer(payment), _seller()
-    gst = gst_for(taxable, rate_percent=rate, intra_state=buyer["state_code"] == seller["state_code"])
+    gst = gst_on_lines(
+        [int(line["amount_paise"]) for line in lines],
+        rate_percent=rate,
+        intra_state=buyer["state_code"] == seller["state_code"],
+    )
+    taxable = sum(int(line["amount_paise"]) for line in lines)
     issued_at = payment.captured_at or timezone.now()
     year = financial_year(issued_at)
     with transaction.atomic():
@@ -110,6 +120,7 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
             igst_paise=gst.igst_paise,
             total_paise=taxable + gst.total_paise,
         )
+        Adjustment.objects.filter(pk__in=[a.pk for a in adjustments]).update(invoice=invoice)
     if invoice.total_paise != payment.amount_paise:
         logger.error("invoice_total_differs_from_payment", extra={"invoice": invoice.number})
     invoice_pk = invoice.pk

@@ -85,12 +85,11 @@ def _record_change(
     event_id: str = "",
     actor_email: str = "",
     note: str = "",
+    always: bool = False,
 ) -> None:
-    if (
-        from_status == subscription.status
-        and from_plan == subscription.plan
-        and source != SubscriptionChange.Source.TRIAL
-    ):
+    """Audit one change; a no-op apply (same status and plan) is not recorded unless ``always``."""
+    unchanged = from_status == subscription.status and from_plan == subscription.plan
+    if unchanged and not always and source != SubscriptionChange.Source.TRIAL:
         return
     SubscriptionChange.objects.create(
         subscription=subscription,
@@ -138,25 +137,31 @@ def subscription_apply(
     as_of: datetime,
     source: str,
     event_id: str = "",
+    actor_email: str = "",
+    force: bool = False,
     now: datetime | None = None,
 ) -> bool:
     """Apply Razorpay's subscription entity as of ``as_of`` (the event's time, or now for a fetch).
 
     The caller holds the subscription's row lock. An entity older than the state already applied
-    is ignored, so redelivered and out-of-order webhooks converge on the newest state. Returns
-    whether anything was applied.
+    is ignored, so redelivered and out-of-order webhooks converge on the newest state; ``force``
+    applies it anyway (Razorpay's answer to our own change is the newest state there is). A plan
+    id older than our last plan change is not applied either. Returns whether anything was applied.
     """
     now = now or timezone.now()
     status, rank = RAZORPAY_STATUS.get(str(entity.get("status")), (None, 0))
     if status is None:
         logger.warning("razorpay_unknown_subscription_status", extra={"status": str(entity.get("status"))[:40]})
         return False
-    if subscription.state_as_of is not None and (as_of, rank) < (subscription.state_as_of, subscription.state_rank):
+    stale = subscription.state_as_of is not None and (as_of, rank) < (subscription.state_as_of, subscription.state_rank)
+    if stale and not force:
         return False
     from_status, from_plan = subscription.status, subscription.plan
     link = RazorpayPlan.objects.select_related("plan").filter(razorpay_plan_id=entity.get("plan_id")).first()
-    if link is not None:
+    if link is not None and (subscription.plan_changed_at is None or as_of >= subscription.plan_changed_at):
         subscription.plan, subscription.interval = link.plan, link.interval
+        if subscription.scheduled_plan_id == link.plan_id:
+            subscription.scheduled_plan = None  # a scheduled downgrade took effect
     subscription.status = status
     subscription.state_as_of, subscription.state_rank = as_of, rank
     start, end = _timestamp(entity.get("current_start")), _timestamp(entity.get("current_end"))
@@ -171,7 +176,14 @@ def subscription_apply(
         subscription.ended_at = _timestamp(entity.get("ended_at")) or as_of
     subscription.cancel_at_period_end = status == Status.ACTIVE and subscription.cancel_at_period_end
     subscription.save()
-    _record_change(subscription, source=source, from_status=from_status, from_plan=from_plan, event_id=event_id)
+    _record_change(
+        subscription,
+        source=source,
+        from_status=from_status,
+        from_plan=from_plan,
+        event_id=event_id,
+        actor_email=actor_email,
+    )
     _sync_tenant(subscription, now=now)
     return True
 

@@ -104,6 +104,9 @@ class FakeRazorpay:
                 self._emit("subscription.cancelled", subscription=sub)
 
     def _charge_locked(self, sub: dict[str, Any], *, success: bool, method: str) -> dict[str, Any]:
+        if sub.get("scheduled_plan_id"):  # a change scheduled for the cycle end takes effect
+            sub["plan_id"] = sub.pop("scheduled_plan_id")
+            sub["has_scheduled_changes"] = False
         plan = self.plans[sub["plan_id"]]
         amount = plan["item"]["amount"] * sub.get("quantity", 1)
         pending_addons = [a for a in self.addons.values() if a["subscription_id"] == sub["id"] and not a["invoice_id"]]

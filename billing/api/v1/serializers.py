@@ -130,3 +130,30 @@ class InvoiceSerializer(CachedFieldsMixin, serializers.ModelSerializer[Invoice])
 
     def get_pdf_url(self, obj: Invoice) -> str:
         return f"/api/v1/billing/invoices/{obj.pk}/pdf/"
+
+
+class PlanChangeRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    plan = serializers.CharField(max_length=32, help_text="The plan code to move to.")
+    interval = serializers.ChoiceField(choices=Interval.choices, required=False, help_text="Defaults to the current.")
+
+
+class PlanChangeQuoteSerializer(serializers.Serializer[Any]):
+    plan_code = serializers.CharField()
+    plan_name = serializers.CharField()
+    interval = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["upgrade", "downgrade"])
+    effective = serializers.ChoiceField(choices=["now", "period_end"])
+    effective_at = serializers.DateTimeField()
+    proration_taxable_paise = serializers.IntegerField(help_text="Price difference for the rest of this period.")
+    proration_gst_paise = serializers.IntegerField()
+    proration_total_paise = serializers.IntegerField(help_text="Added to the next payment.")
+    remaining_seconds = serializers.IntegerField()
+    period_seconds = serializers.IntegerField()
+    next_payment_total_paise = serializers.IntegerField(help_text="Next renewal with GST, proration included.")
+    current_price_paise = serializers.IntegerField()
+    new_price_paise = serializers.IntegerField()
+
+
+class PlanChangeResultSerializer(serializers.Serializer[Any]):
+    quote = PlanChangeQuoteSerializer()
+    subscription = SubscriptionSerializer()

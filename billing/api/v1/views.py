@@ -211,3 +211,64 @@ class PdfRenderer(BaseRenderer):
 
 
 InvoicePdfView.renderer_classes = [JSONRenderer, PdfRenderer]
+
+
+class PlanChangeQuoteView(BillingWriter, BaseAPIView):
+    read_role = Role.OWNER
+    read_scope = "admin"
+
+    @extend_schema(
+        parameters=[s.PlanChangeRequestSerializer],
+        responses=s.PlanChangeQuoteSerializer,
+        summary="What changing plan would cost, before confirming (changes nothing)",
+        tags=["billing"],
+    )
+    def get(self, request: Request) -> Response:
+        serializer = s.PlanChangeRequestSerializer(data=request.query_params.dict())
+        serializer.is_valid(raise_exception=True)
+        quote = services.subscription_change_quote(
+            tenant=request_tenant(request),
+            plan_code=serializer.validated_data["plan"],
+            interval=serializer.validated_data.get("interval"),
+        )
+        return Response(s.PlanChangeQuoteSerializer(asdict(quote)).data)
+
+
+class PlanChangeView(BillingWriter, BaseAPIView):
+    @extend_schema(
+        request=s.PlanChangeRequestSerializer,
+        responses=s.PlanChangeResultSerializer,
+        summary="Change plan: upgrades now with proration, downgrades at period end",
+        tags=["billing"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.PlanChangeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant = request_tenant(request)
+        _, quote = services.subscription_change_plan(
+            tenant=tenant,
+            plan_code=serializer.validated_data["plan"],
+            interval=serializer.validated_data.get("interval"),
+            actor_email=_actor_email(request),
+        )
+        data = {"quote": asdict(quote), "subscription": _subscription_data(tenant)}
+        return Response(s.PlanChangeResultSerializer(data).data)
+
+
+def _subscription_action(action: str, summary: str) -> type[BaseAPIView]:
+    service = getattr(services, f"subscription_{action}")
+
+    class ActionView(BillingWriter, BaseAPIView):
+        @extend_schema(request=None, responses=s.SubscriptionSerializer, summary=summary, tags=["billing"])
+        def post(self, request: Request) -> Response:
+            tenant = request_tenant(request)
+            service(tenant=tenant, actor_email=_actor_email(request))
+            return Response(s.SubscriptionSerializer(_subscription_data(tenant)).data)
+
+    ActionView.__name__ = ActionView.__qualname__ = f"Subscription{action.title()}View"
+    return ActionView
+
+
+SubscriptionCancelView = _subscription_action("cancel", "Cancel at the end of the paid period")
+SubscriptionPauseView = _subscription_action("pause", "Pause billing now (the workspace becomes read-only)")
+SubscriptionResumeView = _subscription_action("resume", "Resume a paused subscription")

@@ -1,0 +1,177 @@
+"""Changing a paid subscription: plan (upgrade now with proration, downgrade at period end),
+cancel at period end, pause and resume. Each call locks the subscription row, asks Razorpay
+through the SDK, and applies Razorpay's answer in the same transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.gateway import call, client
+from billing.models import Adjustment, Subscription, SubscriptionChange
+from billing.selectors import PlanChangeQuote, plan_change_quote
+from billing.services.subscriptions import _plan_for, _razorpay_plan, _record_change, subscription_apply
+from suresh_ai.errors import Conflict, ValidationFailed
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+Status = Subscription.Status
+PAID_UP = (Status.AUTHENTICATED, Status.ACTIVE)
+
+
+def _locked(tenant: Tenant) -> Subscription:
+    return Subscription.objects.select_for_update().select_related("plan", "tenant").get(tenant=tenant)
+
+
+def _quote_for(subscription: Subscription, plan_code: Any, interval: Any) -> PlanChangeQuote:
+    if subscription.status not in PAID_UP or not subscription.razorpay_subscription_id:
+        raise Conflict(
+            "There is no paid subscription to change: choose a plan at checkout.", code="no_paid_subscription"
+        )
+    plan, interval = _plan_for(plan_code, interval or subscription.interval)
+    if interval != subscription.interval:
+        raise ValidationFailed.for_field(
+            "interval", "Monthly and yearly cannot be swapped mid-period: cancel, then choose again at renewal."
+        )
+    if plan.code == subscription.plan.code:
+        raise Conflict(f"This workspace is already on {plan.name}.", code="same_plan")
+    return plan_change_quote(subscription=subscription, plan=plan, interval=interval, now=timezone.now())
+
+
+def subscription_change_quote(*, tenant: Tenant, plan_code: Any, interval: Any = None) -> PlanChangeQuote:
+    """The price of a plan change, to show before confirming (nothing is changed)."""
+    subscription = Subscription.objects.select_related("plan").get(tenant=tenant)
+    return _quote_for(subscription, plan_code, interval)
+
+
+def subscription_change_plan(
+    *, tenant: Tenant, plan_code: Any, interval: Any = None, actor_email: str
+) -> tuple[Subscription, PlanChangeQuote]:
+    """Upgrade now (the prorated difference is added to the next payment as a Razorpay add-on) or
+    schedule a downgrade for the period end. The amounts are the quote's, computed here."""
+    gateway = client()
+    with transaction.atomic():
+        subscription = _locked(tenant)
+        quote = _quote_for(subscription, plan_code, interval)
+        plan, interval = _plan_for(plan_code, interval or subscription.interval)
+        link = _razorpay_plan(plan, interval)
+        now = timezone.now()
+        if quote.effective == "period_end":
+            call(
+                "subscription.edit",
+                gateway.subscription.edit,
+                str(subscription.razorpay_subscription_id),
+                {"plan_id": link.razorpay_plan_id, "schedule_change_at": "cycle_end", "customer_notify": 0},
+            )
+            subscription.scheduled_plan = plan
+            subscription.save(update_fields=["scheduled_plan", "updated_at"])
+            _record_change(
+                subscription,
+                source=SubscriptionChange.Source.API,
+                from_status=subscription.status,
+                from_plan=subscription.plan,
+                actor_email=actor_email,
+                note=f"downgrade to {plan.name} scheduled for {quote.effective_at:%Y-%m-%d}",
+                always=True,
+            )
+            return subscription, quote
+        entity = call(
+            "subscription.edit",
+            gateway.subscription.edit,
+            str(subscription.razorpay_subscription_id),
+            {"plan_id": link.razorpay_plan_id, "schedule_change_at": "now", "customer_notify": 0},
+        )
+        if quote.proration_taxable_paise:
+            addon = call(
+                "subscription.createAddon",
+                gateway.subscription.createAddon,
+                str(subscription.razorpay_subscription_id),
+                {
+                    "item": {
+                        "name": f"Upgrade to {plan.name}: rest of the current period",
+                        "amount": quote.proration_total_paise,
+                        "currency": "INR",
+                    },
+                    "quantity": 1,
+                },
+            )
+            Adjustment.objects.create(
+                subscription=subscription,
+                description=(
+                    f"Upgrade from {subscription.plan.name} to {plan.name}, "
+                    f"{quote.remaining_seconds / 86400:.1f} of {quote.period_seconds / 86400:.1f} days"
+                ),
+                taxable_paise=quote.proration_taxable_paise,
+                gross_paise=quote.proration_total_paise,
+                razorpay_addon_id=str(addon["id"]),
+            )
+        subscription.plan_changed_at = now
+        subscription.scheduled_plan = None
+        subscription.save(update_fields=["plan_changed_at", "scheduled_plan", "updated_at"])
+        subscription_apply(
+            subscription=subscription,
+            entity=entity,
+            as_of=now,
+            source=SubscriptionChange.Source.API,
+            actor_email=actor_email,
+            force=True,
+        )
+    logger.info("plan_changed", extra={"tenant": tenant.schema_name, "plan": plan.code, "kind": quote.kind})
+    return subscription, quote
+
+
+def _act(
+    tenant: Tenant, *, allowed: tuple[str, ...], operation: str, data: dict[str, Any], actor_email: str
+) -> Subscription:
+    gateway = client()
+    with transaction.atomic():
+        subscription = _locked(tenant)
+        if subscription.status not in allowed or not subscription.razorpay_subscription_id:
+            raise Conflict(
+                f"The subscription cannot be {operation}d while it is {subscription.get_status_display().lower()}.",
+                code="invalid_state",
+            )
+        method = getattr(gateway.subscription, operation)
+        entity = call(f"subscription.{operation}", method, str(subscription.razorpay_subscription_id), data)
+        subscription_apply(
+            subscription=subscription,
+            entity=entity,
+            as_of=timezone.now(),
+            source=SubscriptionChange.Source.API,
+            actor_email=actor_email,
+            force=True,
+        )
+    return subscription
+
+
+def subscription_cancel(*, tenant: Tenant, actor_email: str) -> Subscription:
+    """Cancel at the end of the paid period (a mandate not yet charged is cancelled at once)."""
+    subscription = Subscription.objects.get(tenant=tenant)
+    if subscription.status == Status.ACTIVE and subscription.cancel_at_period_end:
+        return subscription  # asked twice: already scheduled
+    at_cycle_end = 1 if subscription.status == Status.ACTIVE else 0
+    subscription = _act(
+        tenant,
+        allowed=PAID_UP,
+        operation="cancel",
+        data={"cancel_at_cycle_end": at_cycle_end},
+        actor_email=actor_email,
+    )
+    if at_cycle_end:
+        subscription.cancel_at_period_end = True
+        subscription.save(update_fields=["cancel_at_period_end", "updated_at"])
+    return subscription
+
+
+def subscription_pause(*, tenant: Tenant, actor_email: str) -> Subscription:
+    """Pause billing now; the workspace is read-only until it resumes."""
+    return _act(tenant, allowed=(Status.ACTIVE,), operation="pause", data={"pause_at": "now"}, actor_email=actor_email)
+
+
+def subscription_resume(*, tenant: Tenant, actor_email: str) -> Subscription:
+    return _act(
+        tenant, allowed=(Status.PAUSED,), operation="resume", data={"resume_at": "now"}, actor_email=actor_email
+    )
