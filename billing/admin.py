@@ -8,7 +8,16 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from billing import services
-from billing.models import PLAN_TERMS, Payment, Plan, Subscription, SubscriptionChange, WebhookEvent
+from billing.models import (
+    PLAN_TERMS,
+    Coupon,
+    CouponRedemption,
+    Payment,
+    Plan,
+    Subscription,
+    SubscriptionChange,
+    WebhookEvent,
+)
 from suresh_ai.admin_site import admin_site
 from suresh_ai.errors import ApplicationError
 from tenants.admin import PlatformOnlyAdmin
@@ -102,3 +111,34 @@ class WebhookEventAdmin(ReadOnlyPlatformAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Coupon, site=admin_site)
+class CouponAdmin(PlatformOnlyAdmin):
+    list_display = (
+        "code",
+        "kind",
+        "percent_off",
+        "amount_off_paise",
+        "duration",
+        "times_redeemed",
+        "max_redemptions",
+        "expires_at",
+        "active",
+    )
+    list_filter = ("active", "kind", "duration")
+    search_fields = ("code",)
+    readonly_fields = ("times_redeemed", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: Coupon, form: Any, change: bool) -> None:
+        obj.code = obj.code.strip().upper()
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # redemptions point at it; deactivate instead
+
+
+@admin.register(CouponRedemption, site=admin_site)
+class CouponRedemptionAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("coupon", "tenant", "discount_paise", "payments_discounted", "redeemed_at")
+    list_select_related = ("coupon", "tenant")

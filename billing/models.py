@@ -109,6 +109,7 @@ class Subscription(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     razorpay_customer_id = models.CharField(max_length=40, blank=True)
     razorpay_subscription_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    checkout_plan_id = models.CharField(max_length=40, blank=True, help_text="Razorpay plan of the checkout.")
     # Ordering of Razorpay state: the newest event's time wins, then the later lifecycle stage.
     state_as_of = models.DateTimeField(null=True, blank=True)
     state_rank = models.PositiveSmallIntegerField(default=0)
@@ -159,12 +160,15 @@ class RazorpayPlan(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="razorpay_plans")
     interval = models.CharField(max_length=8, choices=Interval.choices)
     razorpay_plan_id = models.CharField(max_length=40, unique=True)
+    discount_paise = models.PositiveBigIntegerField(default=0, help_text="Coupon discount per period, before GST.")
     amount_paise = models.PositiveBigIntegerField(help_text="Charged per period, GST included.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["plan", "interval"], name="razorpay_plan_per_version_interval")
+            models.UniqueConstraint(
+                fields=["plan", "interval", "discount_paise"], name="razorpay_plan_per_version_interval_discount"
+            )
         ]
 
     def __str__(self) -> str:
@@ -315,3 +319,71 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} ({self.taxable_paise} paise)"
+
+
+class Coupon(models.Model):
+    """A discount code. Redemption is one conditional UPDATE of ``times_redeemed`` (see
+    billing.services.coupons), so concurrent redemptions never pass ``max_redemptions``."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", "Percentage off"
+        FIXED = "fixed", "Fixed amount off"
+
+    class Duration(models.TextChoices):
+        ONCE = "once", "First payment only"
+        REPEATING = "repeating", "The first N months"
+        FOREVER = "forever", "Every payment"
+
+    code = models.CharField(max_length=32, unique=True, help_text="Upper case; customers may type any case.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    percent_off = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    amount_off_paise = models.PositiveBigIntegerField(null=True, blank=True)
+    duration = models.CharField(max_length=10, choices=Duration.choices, default=Duration.ONCE)
+    duration_months = models.PositiveSmallIntegerField(null=True, blank=True, help_text="For 'repeating'.")
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    times_redeemed = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    plans = models.JSONField(default=list, blank=True, help_text="Plan codes it applies to; empty: every plan.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="percent", percent_off__gt=0, percent_off__lte=100, amount_off_paise__isnull=True)
+                    | Q(kind="fixed", amount_off_paise__gt=0, percent_off__isnull=True)
+                ),
+                name="coupon_amount_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_redemptions__isnull=True) | Q(times_redeemed__lte=F("max_redemptions")),
+                name="coupon_not_over_redeemed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duration="repeating") | Q(duration_months__gte=1),
+                name="coupon_repeating_has_months",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CouponRedemption(models.Model):
+    """A tenant's use of a coupon (once per tenant), and how many payments it has discounted."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="coupon_redemptions")
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="coupon_redemptions")
+    discount_paise = models.PositiveBigIntegerField(help_text="Off each discounted payment, before GST.")
+    payments_discounted = models.PositiveSmallIntegerField(default=0)
+    redeemed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["coupon", "tenant"], name="coupon_once_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coupon_id} by {self.tenant_id}"

@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from billing import services
+from suresh_ai.errors import ServiceUnavailable
 from tenants.tasks import EMAIL_TASK_OPTIONS
 
 
@@ -27,3 +28,18 @@ def webhook_process(*, event_pk: int) -> dict[str, Any]:
 def invoice_send_email(*, invoice_id: int) -> dict[str, Any]:
     """Email one invoice; sending again after success is a no-op."""
     return {"invoice_id": invoice_id, "sent": services.invoice_email_send(invoice_id=invoice_id)}
+
+
+@shared_task(
+    name="billing.subscription_end_discount",
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(ServiceUnavailable,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+)
+def subscription_end_discount(*, subscription_id: int) -> dict[str, Any]:
+    return {
+        "subscription_id": subscription_id,
+        "changed": services.subscription_end_discount(subscription_id=subscription_id),
+    }

@@ -175,3 +175,25 @@ def subscription_resume(*, tenant: Tenant, actor_email: str) -> Subscription:
     return _act(
         tenant, allowed=(Status.PAUSED,), operation="resume", data={"resume_at": "now"}, actor_email=actor_email
     )
+
+
+def subscription_end_discount(*, subscription_id: int) -> bool:
+    """The coupon's last discounted payment is invoiced: from the next period on, charge the full
+    price (Razorpay: move to the undiscounted plan at the cycle end). Idempotent."""
+    gateway = client()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().select_related("plan").get(pk=subscription_id)
+        if subscription.status not in PAID_UP or not subscription.razorpay_subscription_id:
+            return False
+        full = _razorpay_plan(subscription.plan, subscription.interval)
+        if subscription.checkout_plan_id == full.razorpay_plan_id:
+            return False
+        call(
+            "subscription.edit",
+            gateway.subscription.edit,
+            str(subscription.razorpay_subscription_id),
+            {"plan_id": full.razorpay_plan_id, "schedule_change_at": "cycle_end", "customer_notify": 0},
+        )
+        subscription.checkout_plan_id = full.razorpay_plan_id
+        subscription.save(update_fields=["checkout_plan_id", "updated_at"])
+    return True

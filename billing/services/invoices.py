@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from billing.models import Adjustment, BillingProfile, Interval, Invoice, InvoiceSequence, Payment
 from billing.money import gross_with_gst, gst_on_lines
+from billing.services.coupons import coupon_payments, redemption_in_force
 
 logger = logging.getLogger(__name__)
 IST = ZoneInfo("Asia/Kolkata")
@@ -77,22 +78,32 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
     plan = subscription.plan
     price = plan.price_monthly_paise if subscription.interval == Interval.MONTHLY else plan.price_yearly_paise
     adjustments = list(Adjustment.objects.select_for_update().filter(subscription=subscription, invoice__isnull=True))
-    expected = gross_with_gst(price, rate_percent=rate) + sum(a.gross_paise for a in adjustments)
-    lines: list[dict[str, Any]]
-    if expected == payment.amount_paise:
-        lines = [{"description": f"{plan.name} plan, {subscription.interval} subscription", "amount_paise": price}]
-        lines += [{"description": a.description, "amount_paise": a.taxable_paise} for a in adjustments]
-    else:  # anything else Razorpay charged (older prices, manual add-ons): the tax is inside the amount paid
+    extra = sum(a.gross_paise for a in adjustments)
+    redemption = redemption_in_force(subscription)
+    lines: list[dict[str, Any]] = []
+    discount = 0
+    for candidate in ([redemption.discount_paise] if redemption else []) + [0]:
+        if gross_with_gst(price - candidate, rate_percent=rate) + extra == payment.amount_paise:
+            discount = candidate
+            lines = [{"description": f"{plan.name} plan, {subscription.interval} subscription", "amount_paise": price}]
+            if discount and redemption is not None:
+                lines.append({"description": f"Discount ({redemption.coupon.code})", "amount_paise": -discount})
+            lines += [{"description": a.description, "amount_paise": a.taxable_paise} for a in adjustments]
+            break
+    if not lines:  # anything else Razorpay charged (older prices, manual add-ons): the tax is inside the amount paid
         adjustments = []
         taxable_only = taxable_from_gross(payment.amount_paise, rate_percent=rate)
         lines = [{"description": f"{plan.name} plan subscription charges", "amount_paise": taxable_only}]
+        taxed = [taxable_only]
+    else:
+        taxed = [price - discount] + [a.taxable_paise for a in adjustments]
     buyer, seller = _buyer(payment), _seller()
     gst = gst_on_lines(
-        [int(line["amount_paise"]) for line in lines],
+        taxed,
         rate_percent=rate,
         intra_state=buyer["state_code"] == seller["state_code"],
     )
-    taxable = sum(int(line["amount_paise"]) for line in lines)
+    taxable = sum(taxed)
     issued_at = payment.captured_at or timezone.now()
     year = financial_year(issued_at)
     with transaction.atomic():
@@ -121,12 +132,25 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
             total_paise=taxable + gst.total_paise,
         )
         Adjustment.objects.filter(pk__in=[a.pk for a in adjustments]).update(invoice=invoice)
+        if discount and redemption is not None:
+            redemption.payments_discounted += 1
+            redemption.save(update_fields=["payments_discounted"])
+            limit = coupon_payments(redemption.coupon)
+            if limit is not None and redemption.payments_discounted >= limit:
+                subscription_pk = subscription.pk
+                transaction.on_commit(lambda: _enqueue_full_price(subscription_pk))
     if invoice.total_paise != payment.amount_paise:
         logger.error("invoice_total_differs_from_payment", extra={"invoice": invoice.number})
     invoice_pk = invoice.pk
     transaction.on_commit(lambda: _enqueue_email(invoice_pk))
     logger.info("invoice_issued", extra={"invoice": invoice.number, "tenant": subscription.tenant.schema_name})
     return invoice
+
+
+def _enqueue_full_price(subscription_pk: int) -> None:
+    from billing.tasks import subscription_end_discount
+
+    subscription_end_discount.delay(subscription_id=subscription_pk)
 
 
 def _enqueue_email(invoice_pk: int) -> None:

@@ -21,7 +21,8 @@ from billing.models import (
     SubscriptionChange,
 )
 from billing.money import gross_with_gst
-from billing.selectors import plans_current
+from billing.selectors import plans_current, price_for
+from billing.services.coupons import coupon_discount, coupon_for_code, coupon_redeem
 from billing.services.invoices import invoice_issue_for_payment
 from suresh_ai.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
@@ -188,13 +189,16 @@ def subscription_apply(
     return True
 
 
-def _razorpay_plan(plan: Plan, interval: str) -> RazorpayPlan:
-    """The Razorpay plan for this version and interval, created on first use (GST included)."""
-    existing = RazorpayPlan.objects.filter(plan=plan, interval=interval).first()
+def _razorpay_plan(plan: Plan, interval: str, discount_paise: int = 0) -> RazorpayPlan:
+    """The Razorpay plan for this version, interval and coupon discount, created on first use
+    (GST included: Razorpay charges exactly what our invoice will total)."""
+    existing = RazorpayPlan.objects.filter(plan=plan, interval=interval, discount_paise=discount_paise).first()
     if existing is not None:
         return existing
     price = plan.price_monthly_paise if interval == Interval.MONTHLY else plan.price_yearly_paise
-    amount = gross_with_gst(price, rate_percent=settings.BILLING_GST_RATE_PERCENT)
+    amount = gross_with_gst(price - discount_paise, rate_percent=settings.BILLING_GST_RATE_PERCENT)
+    if amount < 100:
+        raise ValidationFailed.for_field("coupon", "The discounted price must be at least ₹1.")
     gateway = client()
     created = call(
         "plan.create",
@@ -203,11 +207,14 @@ def _razorpay_plan(plan: Plan, interval: str) -> RazorpayPlan:
             "period": interval,
             "interval": 1,
             "item": {"name": f"{plan.name} ({interval})", "amount": amount, "currency": "INR"},
-            "notes": {"plan_code": plan.code, "plan_version": str(plan.version)},
+            "notes": {"plan_code": plan.code, "plan_version": str(plan.version), "discount_paise": str(discount_paise)},
         },
     )
     link, _ = RazorpayPlan.objects.get_or_create(
-        plan=plan, interval=interval, defaults={"razorpay_plan_id": created["id"], "amount_paise": amount}
+        plan=plan,
+        interval=interval,
+        discount_paise=discount_paise,
+        defaults={"razorpay_plan_id": created["id"], "amount_paise": amount},
     )
     return link
 
@@ -232,12 +239,19 @@ class Checkout:
     interval: str
     prefill_email: str
     brand_name: str
+    discount_paise: int = 0
+    coupon: str = ""
 
 
-def checkout_start(*, tenant: Tenant, plan_code: Any, interval: Any, actor_email: str) -> Checkout:
-    """Create (or reuse) the Razorpay subscription the tenant will authorise in Checkout."""
+def checkout_start(
+    *, tenant: Tenant, plan_code: Any, interval: Any, actor_email: str, coupon_code: Any = None
+) -> Checkout:
+    """Create (or reuse) the Razorpay subscription the tenant will authorise in Checkout; a coupon
+    is redeemed in the same transaction (given back if anything fails)."""
     plan, interval = _plan_for(plan_code, interval)
     now = timezone.now()
+    coupon = coupon_for_code(code=coupon_code, plan=plan, now=now) if coupon_code else None
+    discount = coupon_discount(coupon, price_for(plan, interval)) if coupon else 0
     with transaction.atomic():
         # The row lock makes a double click create one Razorpay subscription, not two.
         subscription = Subscription.objects.select_for_update().select_related("plan", "tenant").get(tenant=tenant)
@@ -245,13 +259,16 @@ def checkout_start(*, tenant: Tenant, plan_code: Any, interval: Any, actor_email
             raise Conflict(
                 "This workspace already has a subscription; change its plan instead.", code="subscription_exists"
             )
-        link = _razorpay_plan(plan, interval)
+        link = _razorpay_plan(plan, interval, discount)
+        if coupon is not None:
+            coupon_redeem(coupon=coupon, tenant=tenant, subscription=subscription, discount_paise=discount, now=now)
         gateway = client()
         reusable = (
             subscription.status == Status.CREATED
             and subscription.razorpay_subscription_id
             and subscription.plan_id == plan.pk
             and subscription.interval == interval
+            and subscription.checkout_plan_id == link.razorpay_plan_id
         )
         if not reusable:
             if not subscription.razorpay_customer_id:
@@ -279,6 +296,7 @@ def checkout_start(*, tenant: Tenant, plan_code: Any, interval: Any, actor_email
             created = call("subscription.create", gateway.subscription.create, data)
             from_status, from_plan = subscription.status, subscription.plan
             subscription.razorpay_subscription_id = created["id"]
+            subscription.checkout_plan_id = link.razorpay_plan_id
             subscription.plan, subscription.interval, subscription.status = plan, interval, Status.CREATED
             subscription.state_as_of, subscription.state_rank = None, 0
             subscription.save()
@@ -298,6 +316,8 @@ def checkout_start(*, tenant: Tenant, plan_code: Any, interval: Any, actor_email
         interval=interval,
         prefill_email=actor_email,
         brand_name=tenant.brand_name,
+        discount_paise=discount,
+        coupon=coupon.code if coupon else "",
     )
 
 

@@ -52,6 +52,7 @@ class SubscriptionSerializer(serializers.Serializer[Any]):
 class CheckoutRequestSerializer(StrictSerializerMixin, serializers.Serializer[Checkout]):
     plan = serializers.CharField(max_length=32, help_text="A plan code from /api/v1/billing/plans/.")
     interval = serializers.ChoiceField(choices=Interval.choices, default=Interval.MONTHLY)
+    coupon = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="A coupon code.")
 
 
 class CheckoutSerializer(serializers.Serializer[Any]):
@@ -62,6 +63,8 @@ class CheckoutSerializer(serializers.Serializer[Any]):
     interval = serializers.CharField()
     prefill_email = serializers.CharField()
     brand_name = serializers.CharField()
+    discount_paise = serializers.IntegerField(help_text="Coupon discount per discounted payment, before GST.")
+    coupon = serializers.CharField(allow_blank=True)
 
 
 class CheckoutCompleteSerializer(StrictSerializerMixin, serializers.Serializer[Subscription]):

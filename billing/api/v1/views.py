@@ -96,6 +96,7 @@ class CheckoutView(BillingWriter, BaseAPIView):
             plan_code=serializer.validated_data["plan"],
             interval=serializer.validated_data["interval"],
             actor_email=_actor_email(request),
+            coupon_code=serializer.validated_data.get("coupon") or None,
         )
         return Response(s.CheckoutSerializer(asdict(checkout)).data, status=201)
 
