@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import secrets
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from billing import services
 from billing.models import (
     PLAN_TERMS,
     Coupon,
     CouponRedemption,
+    CreditEntry,
+    Invoice,
     Payment,
     Plan,
+    Referral,
+    Refund,
     Subscription,
     SubscriptionChange,
     WebhookEvent,
@@ -89,6 +100,11 @@ class PaymentAdmin(ReadOnlyPlatformAdmin):
     list_filter = ("status", "method")
     search_fields = ("razorpay_payment_id", "tenant__slug")
     list_select_related = ("tenant",)
+    change_form_template = "admin/billing/payment/change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        refund = self.admin_site.admin_view(lambda request, object_id: refund_view(self, request, object_id))
+        return [path("<path:object_id>/refund/", refund, name="billing_payment_refund"), *super().get_urls()]
 
 
 @admin.register(WebhookEvent, site=admin_site)
@@ -142,3 +158,80 @@ class CouponAdmin(PlatformOnlyAdmin):
 class CouponRedemptionAdmin(ReadOnlyPlatformAdmin):
     list_display = ("coupon", "tenant", "discount_paise", "payments_discounted", "redeemed_at")
     list_select_related = ("coupon", "tenant")
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(label="Amount (₹)", min_value=Decimal("1.00"), decimal_places=2, max_digits=12)
+    reason = forms.CharField(max_length=200, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+def refund_view(admin_view: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Refund (full or partial) a payment; the form carries an idempotency key, so a double
+    submit refunds once."""
+    if not admin_view.has_view_permission(request) or not getattr(request.user, "is_staff", False):
+        raise PermissionDenied
+    payment = get_object_or_404(Payment, pk=object_id)
+    refundable = services.refundable_paise(payment)
+    form = RefundForm(
+        request.POST or None,
+        initial={"amount": Decimal(refundable) / 100, "idempotency_key": f"admin-{secrets.token_urlsafe(24)}"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund = services.refund_create(
+                payment=payment,
+                amount_paise=int(form.cleaned_data["amount"] * 100),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                reason=form.cleaned_data["reason"],
+                created_by=getattr(request.user, "email", ""),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            admin_view.message_user(request, f"Refund of {services.rupees(refund.amount_paise)}: {refund.status}.")
+            return redirect("admin:billing_payment_change", payment.pk)
+    context = {
+        **admin_site.each_context(request),
+        "title": f"Refund payment {payment.razorpay_payment_id}",
+        "form": form,
+        "payment": payment,
+        "refundable": services.rupees(refundable),
+        "opts": Payment._meta,
+    }
+    return TemplateResponse(request, "admin/billing/payment/refund.html", context)
+
+
+@admin.register(Refund, site=admin_site)
+class RefundAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("payment", "amount_paise", "status", "razorpay_refund_id", "created_by", "created_at")
+    list_filter = ("status",)
+    search_fields = ("razorpay_refund_id", "payment__razorpay_payment_id", "idempotency_key")
+
+
+@admin.register(CreditEntry, site=admin_site)
+class CreditEntryAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("tenant", "kind", "amount_paise", "invoice", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("tenant__slug",)
+
+
+@admin.register(Referral, site=admin_site)
+class ReferralAdmin(ReadOnlyPlatformAdmin):
+    list_display = ("referrer", "referred", "code", "created_at", "rewarded_at")
+    list_select_related = ("referrer", "referred")
+
+
+@admin.register(Invoice, site=admin_site)
+class InvoiceAdmin(ReadOnlyPlatformAdmin):
+    list_display = (
+        "number",
+        "tenant",
+        "issued_at",
+        "taxable_paise",
+        "total_paise",
+        "credit_applied_paise",
+        "emailed_at",
+    )
+    search_fields = ("number", "tenant__slug")
+    list_select_related = ("tenant",)

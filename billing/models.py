@@ -284,6 +284,9 @@ class Invoice(models.Model):
     sgst_paise = models.PositiveBigIntegerField(default=0)
     igst_paise = models.PositiveBigIntegerField(default=0)
     total_paise = models.PositiveBigIntegerField()
+    credit_applied_paise = models.PositiveBigIntegerField(
+        default=0, help_text="Account credit applied (refunded to the payment method)."
+    )
     emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -387,3 +390,90 @@ class CouponRedemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.coupon_id} by {self.tenant_id}"
+
+
+class Refund(models.Model):
+    """Money given back on a payment: by staff from the admin, or account credit being applied.
+
+    ``idempotency_key`` is unique: a double click or a retried task refunds once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_paise = models.PositiveBigIntegerField()
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    razorpay_refund_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints: ClassVar = [models.CheckConstraint(condition=Q(amount_paise__gte=100), name="refund_at_least_1")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_paise} on {self.payment_id} ({self.status})"
+
+
+class ReferralCode(models.Model):
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="referral_code")
+    code = models.CharField(max_length=12, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Referral(models.Model):
+    """Tenant ``referred`` signed up with ``referrer``'s code; rewarded once, at its first paid invoice."""
+
+    referrer = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="referrals_made")
+    referred = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="referral")
+    code = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    rewarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=~Q(referrer=F("referred")), name="referral_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer_id} -> {self.referred_id}"
+
+
+class CreditEntry(models.Model):
+    """The account-credit ledger: rewards in (positive), credit applied to invoices out (negative).
+    A tenant's balance is the sum of its entries."""
+
+    class Kind(models.TextChoices):
+        REFERRAL_REWARD = "referral_reward", "Referral reward"
+        APPLIED = "applied", "Applied to an invoice"
+        STAFF = "staff", "Staff adjustment"
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="credit_entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount_paise = models.BigIntegerField()
+    referral = models.OneToOneField(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="reward", help_text="Rewarded once."
+    )
+    invoice = models.ForeignKey("Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="credits")
+    refund = models.OneToOneField(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="credit")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["invoice"], condition=Q(kind="applied"), name="credit_applied_once_per_invoice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_paise}"

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from billing import gateway, services
-from billing.api.v1.views import invoice_pdf_response
+from billing.api.v1.views import invoice_pdf_response, referral_data
 from billing.forms import BillingProfileForm
 from billing.gst_states import state_name
 from billing.money import gross_with_gst
@@ -79,6 +79,7 @@ def billing(request: HttpRequest) -> HttpResponse:
             "invoices": invoices_of(tenant=tenant)[:50],
             "payments_configured": gateway.is_configured(),
             "profile_state": state_name(profile.state_code) if profile.state_code else "",
+            "referral": referral_data(tenant),
         },
     )
 

@@ -83,7 +83,12 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
     else:
         rows.append(["CGST @ 9%", "", _money(invoice.cgst_paise)])
         rows.append(["SGST @ 9%", "", _money(invoice.sgst_paise)])
-    rows.append(["Total (paid)", "", _money(invoice.total_paise)])
+    rows.append(["Total", "", _money(invoice.total_paise)])
+    if invoice.credit_applied_paise:
+        rows.append(
+            ["Less account credit (refunded to your payment method)", "", "-" + _money(invoice.credit_applied_paise)]
+        )
+        rows.append(["Paid", "", _money(invoice.total_paise - invoice.credit_applied_paise)])
     story.append(
         Table(
             rows,
@@ -94,6 +99,7 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
                     ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
                     ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
                     ("LINEABOVE", (0, -1), (-1, -1), 0.6, colors.black),
+                    ("FONTNAME", (0, len(rows) - 1), (-1, len(rows) - 1), "Helvetica-Bold"),
                     ("ALIGN", (2, 0), (2, -1), "RIGHT"),
                 ]
             ),

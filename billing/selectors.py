@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
-from billing.models import BillingProfile, Invoice, Plan, Subscription
+from billing.models import BillingProfile, CreditEntry, Invoice, Plan, Referral, Subscription
 from billing.money import gross_with_gst, percent_of, prorate
 from suresh_ai.localcache import VersionedLocalCache
 from tenants.models import Tenant
@@ -166,3 +166,33 @@ def plan_change_quote(*, subscription: Subscription, plan: Plan, interval: str, 
 
 def price_for(plan: Plan, interval: str) -> int:
     return plan.price_monthly_paise if interval == "monthly" else plan.price_yearly_paise
+
+
+def referral_summary(*, tenant: Tenant, code: str, signup_url: str) -> dict[str, object]:
+    referrals = Referral.objects.filter(referrer=tenant)
+    entries = CreditEntry.objects.filter(tenant=tenant).select_related("invoice")[:50]
+    return {
+        "code": code,
+        "signup_url": signup_url,
+        "reward_percent": settings.BILLING_REFERRAL_PERCENT,
+        "referred": referrals.count(),
+        "rewarded": referrals.filter(rewarded_at__isnull=False).count(),
+        "credit_balance_paise": int(
+            CreditEntry.objects.filter(tenant=tenant).aggregate(t=Sum("amount_paise"))["t"] or 0
+        ),
+        "credits": [
+            {
+                "kind": e.kind,
+                "amount_paise": e.amount_paise,
+                "note": e.note,
+                "invoice_number": e.invoice.number if e.invoice else None,
+                "created_at": e.created_at,
+            }
+            for e in entries
+        ],
+    }
+
+
+def credit_balance(*, tenant: Tenant) -> int:
+    """The tenant's account credit in paise: the sum of its ledger entries."""
+    return int(CreditEntry.objects.filter(tenant=tenant).aggregate(t=Sum("amount_paise"))["t"] or 0)

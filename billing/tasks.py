@@ -43,3 +43,16 @@ def subscription_end_discount(*, subscription_id: int) -> dict[str, Any]:
         "subscription_id": subscription_id,
         "changed": services.subscription_end_discount(subscription_id=subscription_id),
     }
+
+
+@shared_task(
+    name="billing.credit_refund",
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(ServiceUnavailable,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+)
+def credit_refund(*, credit_entry_id: int) -> dict[str, Any]:
+    """Refund account credit applied to an invoice to its payment (once per credit entry)."""
+    return {"credit_entry_id": credit_entry_id, "sent": services.credit_refund_send(credit_entry_id=credit_entry_id)}

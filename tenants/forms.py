@@ -38,6 +38,9 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 12 characters and not a common password.",
     )
+    referral = forms.CharField(
+        label="Referral code", max_length=12, required=False, help_text="Optional: from a business that invited you."
+    )
 
 
 class AcceptInvitationForm(forms.Form):

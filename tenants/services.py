@@ -21,7 +21,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_tenant_base_migrate_command_class, schema_context, schema_exists
 
 from billing.selectors import entitlements_for_tenant
-from billing.services import trial_start
+from billing.services import referral_record, trial_start
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
 from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
@@ -120,6 +120,7 @@ def tenant_create(
     owner_full_name: str = "",
     partner: Partner | None = None,
     custom_domain: str | None = None,
+    referral_code: str | None = None,
 ) -> TenantCreated:
     """Create a tenant, its schema (cloned from the template), its domain(s) and its owner.
 
@@ -167,6 +168,7 @@ def tenant_create(
                 Domain.objects.create(domain=custom_domain, tenant=tenant, is_primary=False)
             Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
             trial_start(tenant=tenant)
+            referral_record(referred=tenant, code=referral_code)
             CloneSchema().clone_schema(template, schema_name, "DATA")
             db().set_schema_to_public()
     except IntegrityError as exc:

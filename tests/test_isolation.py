@@ -76,6 +76,7 @@ COLLECTIONS = [
     "/api/v1/billing/subscription/",
     "/api/v1/billing/profile/",
     "/api/v1/billing/invoices/",
+    "/api/v1/billing/referral/",
 ]
 
 

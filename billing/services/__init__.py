@@ -24,6 +24,15 @@ from billing.services.invoices import (
 )
 from billing.services.plans import plan_publish
 from billing.services.profile import billing_profile_update
+from billing.services.referrals import (
+    credit_apply_to_invoice,
+    credit_balance,
+    credit_refund_send,
+    referral_code_for,
+    referral_record,
+    referral_reward_for_invoice,
+)
+from billing.services.refunds import refund_create, refund_status_apply, refundable_paise
 from billing.services.subscriptions import (
     FETCH_CLOCK_SKEW,
     RAZORPAY_STATUS,
@@ -55,6 +64,9 @@ __all__ = [
     "coupon_discount",
     "coupon_for_code",
     "coupon_redeem",
+    "credit_apply_to_invoice",
+    "credit_balance",
+    "credit_refund_send",
     "financial_year",
     "invoice_email_send",
     "invoice_issue_for_payment",
@@ -64,6 +76,12 @@ __all__ = [
     "payment_settle",
     "plan_publish",
     "redemption_in_force",
+    "referral_code_for",
+    "referral_record",
+    "referral_reward_for_invoice",
+    "refund_create",
+    "refund_status_apply",
+    "refundable_paise",
     "restricted_after_for",
     "rupees",
     "subscription_apply",

@@ -15,6 +15,7 @@ from django.utils import timezone
 from billing.models import Adjustment, BillingProfile, Interval, Invoice, InvoiceSequence, Payment
 from billing.money import gross_with_gst, gst_on_lines
 from billing.services.coupons import coupon_payments, redemption_in_force
+from billing.services.referrals import credit_apply_to_invoice, referral_reward_for_invoice
 
 logger = logging.getLogger(__name__)
 IST = ZoneInfo("Asia/Kolkata")
@@ -141,6 +142,8 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
                 transaction.on_commit(lambda: _enqueue_full_price(subscription_pk))
     if invoice.total_paise != payment.amount_paise:
         logger.error("invoice_total_differs_from_payment", extra={"invoice": invoice.number})
+    referral_reward_for_invoice(invoice=invoice)
+    credit_apply_to_invoice(invoice=invoice)
     invoice_pk = invoice.pk
     transaction.on_commit(lambda: _enqueue_email(invoice_pk))
     logger.info("invoice_issued", extra={"invoice": invoice.number, "tenant": subscription.tenant.schema_name})

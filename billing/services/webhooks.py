@@ -18,6 +18,7 @@ from billing.models import (
     SubscriptionChange,
     WebhookEvent,
 )
+from billing.services.refunds import refund_from_webhook
 from billing.services.subscriptions import payment_record, payment_settle, subscription_apply
 from suresh_ai.errors import ValidationFailed
 
@@ -115,6 +116,13 @@ def _handle_invoice_paid(event: WebhookEvent) -> str:
     return ""
 
 
+def _handle_refund_event(event: WebhookEvent) -> str:
+    refund = _entity(event, "refund")
+    if refund is None:
+        return "no refund entity"
+    return refund_from_webhook(entity=refund, processed=event.event == "refund.processed")
+
+
 WEBHOOK_HANDLERS = {
     **{
         f"subscription.{name}": _handle_subscription_event
@@ -135,6 +143,8 @@ WEBHOOK_HANDLERS = {
     "payment.captured": _handle_payment_event,
     "payment.failed": _handle_payment_event,
     "invoice.paid": _handle_invoice_paid,
+    "refund.processed": _handle_refund_event,
+    "refund.failed": _handle_refund_event,
 }
 
 

@@ -277,6 +277,8 @@ RAZORPAY_TIMEOUT_SECONDS = env.float("RAZORPAY_TIMEOUT_SECONDS", default=10.0)
 BILLING_TRIAL_DAYS = env.int("BILLING_TRIAL_DAYS", default=14)
 BILLING_TRIAL_PLAN = env.str("BILLING_TRIAL_PLAN", default="pro")
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# A referrer earns this % of the referred workspace's first paid invoice as account credit.
+BILLING_REFERRAL_PERCENT = env.int("BILLING_REFERRAL_PERCENT", default=20)
 BILLING_GST_RATE_PERCENT = 18
 # The seller on our invoices (GST): legal name, GSTIN, address and GST state code.
 BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default="SURESH AI ORIGIN Private Limited")

@@ -202,7 +202,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @limit_posts_per_ip("signup", per_minute=1, burst=5)  # each sign-up creates a schema
 @require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, initial={"referral": request.GET.get("ref", "")[:12]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         existing = User.objects.filter(email__iexact=data["email"].strip()).first()
@@ -222,6 +222,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
                 owner_email=data["email"],
                 owner_password=None if existing is not None else data["password"],
                 owner_full_name=data["full_name"],
+                referral_code=data.get("referral") or None,
             )
         except ApplicationError as exc:
             form_apply_errors(form, exc)

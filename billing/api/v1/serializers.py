@@ -160,3 +160,21 @@ class PlanChangeQuoteSerializer(serializers.Serializer[Any]):
 class PlanChangeResultSerializer(serializers.Serializer[Any]):
     quote = PlanChangeQuoteSerializer()
     subscription = SubscriptionSerializer()
+
+
+class CreditEntrySerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    amount_paise = serializers.IntegerField(help_text="Positive: credit earned; negative: credit used.")
+    note = serializers.CharField()
+    invoice_number = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ReferralSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    signup_url = serializers.CharField(help_text="Share this link: sign-ups through it are yours.")
+    reward_percent = serializers.IntegerField()
+    referred = serializers.IntegerField(help_text="Workspaces that signed up with your code.")
+    rewarded = serializers.IntegerField(help_text="Of those, how many have paid (each rewards you once).")
+    credit_balance_paise = serializers.IntegerField(help_text="Applied to your next invoices.")
+    credits = CreditEntrySerializer(many=True)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("subscription/resume/", views.SubscriptionResumeView.as_view(), name="api-billing-resume"),
     path("checkout/", views.CheckoutView.as_view(), name="api-billing-checkout"),
     path("checkout/complete/", views.CheckoutCompleteView.as_view(), name="api-billing-checkout-complete"),
+    path("referral/", views.ReferralView.as_view(), name="api-billing-referral"),
     path("profile/", views.BillingProfileView.as_view(), name="api-billing-profile"),
     path("invoices/", views.InvoiceListView.as_view(), name="api-billing-invoices"),
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="api-billing-invoice"),

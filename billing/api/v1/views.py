@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,12 +17,20 @@ from rest_framework.response import Response
 from billing import services
 from billing.api.v1 import serializers as s
 from billing.models import Invoice
-from billing.selectors import billing_profile_for, entitlements_for_tenant, invoices_of, plans_current, subscription_for
+from billing.selectors import (
+    billing_profile_for,
+    entitlements_for_tenant,
+    invoices_of,
+    plans_current,
+    referral_summary,
+    subscription_for,
+)
 from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView, BaseListAPIView
 from suresh_ai.errors import NotFound
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Membership, Role, Tenant
 from tenants.selectors import seats_used
+from tenants.views.auth import site_url
 
 
 class PlanListView(BaseAPIView):
@@ -273,3 +282,19 @@ def _subscription_action(action: str, summary: str) -> type[BaseAPIView]:
 SubscriptionCancelView = _subscription_action("cancel", "Cancel at the end of the paid period")
 SubscriptionPauseView = _subscription_action("pause", "Pause billing now (the workspace becomes read-only)")
 SubscriptionResumeView = _subscription_action("resume", "Resume a paused subscription")
+
+
+def referral_data(tenant: Tenant) -> dict[str, object]:
+    code = services.referral_code_for(tenant=tenant)
+    url = site_url(settings.PLATFORM_DOMAIN, f"/signup/?ref={code}")
+    return referral_summary(tenant=tenant, code=code, signup_url=url)
+
+
+class ReferralView(BillingReader, BaseAPIView):
+    @extend_schema(
+        responses=s.ReferralSerializer,
+        summary="Your referral code and link, referrals made and account credit",
+        tags=["billing"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.ReferralSerializer(referral_data(request_tenant(request))).data)
