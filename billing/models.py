@@ -110,6 +110,7 @@ class Subscription(models.Model):
     razorpay_customer_id = models.CharField(max_length=40, blank=True)
     razorpay_subscription_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     checkout_plan_id = models.CharField(max_length=40, blank=True, help_text="Razorpay plan of the checkout.")
+    razorpay_short_url = models.URLField(blank=True, help_text="Razorpay's page to pay or change the card.")
     # Ordering of Razorpay state: the newest event's time wins, then the later lifecycle stage.
     state_as_of = models.DateTimeField(null=True, blank=True)
     state_rank = models.PositiveSmallIntegerField(default=0)
@@ -477,3 +478,46 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_paise}"
+
+
+class DunningNotice(models.Model):
+    """A payment-failed email of one past-due episode (day 0, 3 or 7), sent once; ``clicked_at``
+    records use of its pay-now link, so a recovery can be credited to the email."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="dunning_notices")
+    episode_start = models.DateTimeField(help_text="past_due_since of the episode.")
+    day = models.PositiveSmallIntegerField()
+    token = models.CharField(max_length=43, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["subscription", "episode_start", "day"], name="dunning_notice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"day {self.day} for {self.subscription_id}"
+
+
+class DunningRecovery(models.Model):
+    """A past-due episode that ended in payment, and what brought the money back."""
+
+    class Channel(models.TextChoices):
+        EMAIL_LINK = "email_link", "Pay-now link in a dunning email"
+        AUTOMATIC_RETRY = "automatic_retry", "Razorpay's automatic retry"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="recoveries")
+    episode_start = models.DateTimeField()
+    recovered_at = models.DateTimeField()
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    notices_sent = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["subscription", "episode_start"], name="dunning_recovery_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} recovered by {self.channel}"

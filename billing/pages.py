@@ -90,3 +90,11 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if invoice is None:
         raise Http404
     return invoice_pdf_response(invoice)
+
+
+def pay_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The pay-now link of a dunning email: counted, then on to Razorpay's payment page."""
+    target = services.dunning_click(token=token)
+    if target is None:
+        raise Http404
+    return redirect(target)

@@ -56,3 +56,18 @@ def subscription_end_discount(*, subscription_id: int) -> dict[str, Any]:
 def credit_refund(*, credit_entry_id: int) -> dict[str, Any]:
     """Refund account credit applied to an invoice to its payment (once per credit entry)."""
     return {"credit_entry_id": credit_entry_id, "sent": services.credit_refund_send(credit_entry_id=credit_entry_id)}
+
+
+@shared_task(name="billing.dunning_send", **EMAIL_TASK_OPTIONS)
+def dunning_send(*, subscription_id: int) -> dict[str, Any]:
+    """Send the payment-failed email now due for one subscription (once per day of the episode)."""
+    return {"subscription_id": subscription_id, "day": services.dunning_send_due(subscription_id=subscription_id)}
+
+
+@shared_task(name="billing.dunning_sweep", time_limit=300, soft_time_limit=270)
+def dunning_sweep() -> dict[str, Any]:
+    """Hourly (beat): fan out one dunning_send per past-due subscription."""
+    ids = services.dunning_past_due_ids()
+    for subscription_id in ids:
+        dunning_send.delay(subscription_id=subscription_id)
+    return {"past_due": len(ids)}

@@ -25,6 +25,7 @@ urlpatterns = [
     path("brand/logo", public.brand_logo, name="brand-logo"),
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
+    path("billing/pay/<str:token>/", billing_pages.pay_link, name="billing-pay-link"),
     path("", include(tenant_api)),
     path("", include("suresh_ai.urls_common")),
 ]

@@ -435,9 +435,14 @@ def api_key_resolve(*, raw_key: str) -> ApiKey | None:
     return api_key
 
 
-def invitation_accept_url(*, tenant: Tenant, token: str) -> str:
+def tenant_url(*, tenant: Tenant, path: str) -> str:
+    """An absolute link to ``path`` on the tenant's own domain (for emails)."""
     port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
-    return f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(tenant.slug)}{port}/invitations/{token}/"
+    return f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(tenant.slug)}{port}{path}"
+
+
+def invitation_accept_url(*, tenant: Tenant, token: str) -> str:
+    return tenant_url(tenant=tenant, path=f"/invitations/{token}/")
 
 
 def invitation_token_issue(*, invitation: Invitation) -> str:

@@ -13,6 +13,7 @@ from billing.services.changes import (
     subscription_resume,
 )
 from billing.services.coupons import coupon_discount, coupon_for_code, coupon_redeem, redemption_in_force
+from billing.services.dunning import dunning_click, dunning_past_due_ids, dunning_recovery_record, dunning_send_due
 from billing.services.invoices import (
     financial_year,
     invoice_email_send,
@@ -67,6 +68,10 @@ __all__ = [
     "credit_apply_to_invoice",
     "credit_balance",
     "credit_refund_send",
+    "dunning_click",
+    "dunning_past_due_ids",
+    "dunning_recovery_record",
+    "dunning_send_due",
     "financial_year",
     "invoice_email_send",
     "invoice_issue_for_payment",

@@ -165,17 +165,12 @@ def _enqueue_email(invoice_pk: int) -> None:
 def invoice_email_send(*, invoice_id: int) -> bool:
     """Email the invoice PDF to the buyer (billing email, else the owners). Once: a second call is a no-op."""
     from tenants.emails import branded_email_send
-    from tenants.models import Membership, Role
 
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().select_related("tenant").filter(pk=invoice_id).first()
         if invoice is None or invoice.emailed_at is not None:
             return False
-        recipients = [invoice.buyer.get("email")] if invoice.buyer.get("email") else []
-        if not recipients:
-            recipients = list(
-                Membership.objects.filter(tenant=invoice.tenant, role=Role.OWNER).values_list("user__email", flat=True)
-            )
+        recipients = [invoice.buyer["email"]] if invoice.buyer.get("email") else billing_recipients(invoice.tenant)
         pdf = invoice_pdf(invoice)
         for recipient in recipients:
             branded_email_send(
@@ -189,6 +184,16 @@ def invoice_email_send(*, invoice_id: int) -> bool:
         invoice.emailed_at = timezone.now()
         invoice.save(update_fields=["emailed_at"])
     return True
+
+
+def billing_recipients(tenant: Any) -> list[str]:
+    """Who gets billing emails: the billing email on the profile, else the workspace's owners."""
+    from tenants.models import Membership, Role
+
+    profile = BillingProfile.objects.filter(tenant=tenant).first()
+    if profile is not None and profile.billing_email:
+        return [profile.billing_email]
+    return list(Membership.objects.filter(tenant=tenant, role=Role.OWNER).values_list("user__email", flat=True))
 
 
 def rupees(paise: int) -> str:

@@ -23,6 +23,7 @@ from billing.models import (
 from billing.money import gross_with_gst
 from billing.selectors import plans_current, price_for
 from billing.services.coupons import coupon_discount, coupon_for_code, coupon_redeem
+from billing.services.dunning import dunning_recovery_record
 from billing.services.invoices import invoice_issue_for_payment
 from suresh_ai.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
@@ -168,10 +169,16 @@ def subscription_apply(
     start, end = _timestamp(entity.get("current_start")), _timestamp(entity.get("current_end"))
     if start and end:
         subscription.current_period_start, subscription.current_period_end = start, end
+    episode = subscription.past_due_since
     if status in (Status.PAST_DUE, Status.HALTED):
         subscription.past_due_since = subscription.past_due_since or as_of
+        if episode is None:
+            subscription_pk = subscription.pk
+            transaction.on_commit(lambda: _enqueue_dunning(subscription_pk))
     else:
         subscription.past_due_since = None
+        if episode is not None and status == Status.ACTIVE:
+            dunning_recovery_record(subscription=subscription, episode_start=episode, recovered_at=as_of)
     subscription.paused_at = (subscription.paused_at or as_of) if status == Status.PAUSED else None
     if status in (Status.CANCELLED, Status.COMPLETED, Status.EXPIRED):
         subscription.ended_at = _timestamp(entity.get("ended_at")) or as_of
@@ -187,6 +194,12 @@ def subscription_apply(
     )
     _sync_tenant(subscription, now=now)
     return True
+
+
+def _enqueue_dunning(subscription_pk: int) -> None:
+    from billing.tasks import dunning_send
+
+    dunning_send.delay(subscription_id=subscription_pk)
 
 
 def _razorpay_plan(plan: Plan, interval: str, discount_paise: int = 0) -> RazorpayPlan:
@@ -297,6 +310,7 @@ def checkout_start(
             from_status, from_plan = subscription.status, subscription.plan
             subscription.razorpay_subscription_id = created["id"]
             subscription.checkout_plan_id = link.razorpay_plan_id
+            subscription.razorpay_short_url = str(created.get("short_url") or "")[:200]
             subscription.plan, subscription.interval, subscription.status = plan, interval, Status.CREATED
             subscription.state_as_of, subscription.state_rank = None, 0
             subscription.save()

@@ -106,8 +106,11 @@ def test_triple_shuffled_delivery_ends_where_one_in_order_delivery_does(
         assert deliver(delivery, django_capture_on_commit_callbacks) == 200
     assert state(alpha.tenant) == in_order
     assert WebhookEvent.objects.count() == len(deliveries)
-    assert len(mail.outbox) == 2  # one email per invoice, however often its events arrived
-    assert {m.attachments[0][2] for m in mail.outbox} == {"application/pdf"}
+    invoice_mails = [m for m in mail.outbox if m.subject.startswith("Invoice")]
+    assert len(invoice_mails) == 2  # one email per invoice, however often its events arrived
+    assert {m.attachments[0][2] for m in invoice_mails} == {"application/pdf"}
+    # At most one payment-failed email for the one failed renewal (none if its recovery was known first).
+    assert len([m for m in mail.outbox if m.subject.startswith("Payment failed")]) <= 1
 
 
 def test_a_failed_renewal_gives_grace_then_restricts(

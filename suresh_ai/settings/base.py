@@ -279,6 +279,8 @@ BILLING_TRIAL_PLAN = env.str("BILLING_TRIAL_PLAN", default="pro")
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 # A referrer earns this % of the referred workspace's first paid invoice as account credit.
 BILLING_REFERRAL_PERCENT = env.int("BILLING_REFERRAL_PERCENT", default=20)
+# Payment-failed emails go out this many days after the failure (0 = at once).
+BILLING_DUNNING_DAYS = [int(d) for d in env.list("BILLING_DUNNING_DAYS", default=["0", "3", "7"])]
 BILLING_GST_RATE_PERCENT = 18
 # The seller on our invoices (GST): legal name, GSTIN, address and GST state code.
 BILLING_SELLER_NAME = env.str("BILLING_SELLER_NAME", default="SURESH AI ORIGIN Private Limited")

@@ -25,3 +25,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Development convenience only: run tasks inline when no worker is wanted (never in production).
 CELERY_TASK_ALWAYS_EAGER = _env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Periodic jobs (the database scheduler copies these into django-celery-beat's tables at start).
+CELERY_BEAT_SCHEDULE = {
+    "billing-dunning": {"task": "billing.dunning_sweep", "schedule": 3600.0},
+}
