@@ -144,6 +144,7 @@ class SubscriptionChange(models.Model):
     to_status = models.CharField(max_length=16)
     from_plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    to_interval = models.CharField(max_length=8, choices=Interval.choices, default=Interval.MONTHLY)
     event_id = models.CharField(max_length=64, blank=True)
     actor_email = models.CharField(max_length=254, blank=True)
     note = models.CharField(max_length=200, blank=True)

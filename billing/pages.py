@@ -6,12 +6,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from billing import gateway, services
 from billing.api.v1.views import invoice_pdf_response, referral_data
 from billing.forms import BillingProfileForm
 from billing.gst_states import state_name
+from billing.metrics import revenue_charts, revenue_metrics
 from billing.money import gross_with_gst
 from billing.selectors import (
     billing_profile_for,
@@ -21,6 +23,7 @@ from billing.selectors import (
     plans_current,
     subscription_for,
 )
+from suresh_ai.admin_site import admin_site
 from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import request_tenant
 from tenants.forms import form_apply_errors
@@ -98,3 +101,23 @@ def pay_link(request: HttpRequest, token: str) -> HttpResponse:
     if target is None:
         raise Http404
     return redirect(target)
+
+
+def revenue_dashboard(request: HttpRequest) -> HttpResponse:
+    """Platform staff (through the admin's login and 2FA): revenue metrics with charts and CSV."""
+    if not getattr(request.user, "is_staff", False):
+        raise Http404
+    try:
+        months = int(request.GET.get("months", "12"))
+    except ValueError:
+        months = 12
+    months = min(max(months, 1), 60)
+    rows = revenue_metrics(months=months)
+    context = {
+        **admin_site.each_context(request),
+        "title": "Revenue",
+        "rows": rows,
+        "charts": {name: mark_safe(svg) for name, svg in revenue_charts(rows).items()},  # noqa: S308 - pygal output
+        "months": months,
+    }
+    return render(request, "admin/billing/revenue.html", context)

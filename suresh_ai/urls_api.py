@@ -9,6 +9,9 @@ tenant_api = [
     path("api/v1/", include("tenants.api.v1.urls")),
     path("api/v1/billing/", include("billing.api.v1.urls")),
 ]
-platform_api = [path("api/v1/platform/", include("tenants.api.v1.platform_urls"))]
+platform_api = [
+    path("api/v1/platform/", include("tenants.api.v1.platform_urls")),
+    path("api/v1/platform/billing/", include("billing.api.v1.platform_urls")),
+]
 
 urlpatterns = tenant_api + platform_api

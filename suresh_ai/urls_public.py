@@ -2,7 +2,9 @@
 
 from django.urls import include, path, re_path
 
+from billing.pages import revenue_dashboard
 from billing.views import razorpay_webhook
+from suresh_ai.admin_site import admin_site
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import platform_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
@@ -13,6 +15,7 @@ urlpatterns = [
     path("signup/", auth.signup_view, name="signup"),
     path("login/", public.find_workspace, name="login"),
     path("billing/razorpay/webhook/", razorpay_webhook, name="razorpay-webhook"),
+    path("admin/revenue/", admin_site.admin_view(revenue_dashboard), name="revenue-dashboard"),
     path("", include(platform_api)),
     path("", include("suresh_ai.urls_common")),
     re_path(r"^api/", api_not_found),

@@ -197,8 +197,9 @@ def billing_recipients(tenant: Any) -> list[str]:
 
 
 def rupees(paise: int) -> str:
-    """Paise as rupees for people: 117882 -> '₹1,178.82'."""
-    return f"₹{paise // 100:,}.{paise % 100:02d}"
+    """Paise as rupees for people: 117882 -> '₹1,178.82'; -50 -> '-₹0.50'."""
+    sign, paise = ("-", -paise) if paise < 0 else ("", paise)
+    return f"{sign}₹{paise // 100:,}.{paise % 100:02d}"
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:

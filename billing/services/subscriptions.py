@@ -88,6 +88,7 @@ def _record_change(
     actor_email: str = "",
     note: str = "",
     always: bool = False,
+    at: datetime | None = None,
 ) -> None:
     """Audit one change; a no-op apply (same status and plan) is not recorded unless ``always``."""
     unchanged = from_status == subscription.status and from_plan == subscription.plan
@@ -95,6 +96,8 @@ def _record_change(
         return
     SubscriptionChange.objects.create(
         subscription=subscription,
+        at=at or timezone.now(),
+        to_interval=subscription.interval,
         source=source,
         from_status=from_status,
         to_status=subscription.status,
@@ -191,6 +194,7 @@ def subscription_apply(
         from_plan=from_plan,
         event_id=event_id,
         actor_email=actor_email,
+        at=as_of,  # when it happened at Razorpay, which the revenue metrics replay
     )
     _sync_tenant(subscription, now=now)
     return True
