@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from billing import gateway, services
 from billing.api.v1.views import invoice_pdf_response, referral_data
@@ -83,6 +85,9 @@ def billing(request: HttpRequest) -> HttpResponse:
             "payments_configured": gateway.is_configured(),
             "profile_state": state_name(profile.state_code) if profile.state_code else "",
             "referral": referral_data(tenant),
+            "paid": subscription is not None
+            and subscription.status in ("authenticated", "active")
+            and bool(subscription.razorpay_subscription_id),
         },
     )
 
@@ -121,3 +126,52 @@ def revenue_dashboard(request: HttpRequest) -> HttpResponse:
         "months": months,
     }
     return render(request, "admin/billing/revenue.html", context)
+
+
+@member_required(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def change_plan(request: HttpRequest) -> HttpResponse:
+    """Show what a plan change costs (computed on the server), then do it on confirmation."""
+    tenant = request_tenant(request)
+    plan_code = request.POST.get("plan") if request.method == "POST" else request.GET.get("plan")
+    try:
+        if request.method == "POST":
+            _, quote = services.subscription_change_plan(
+                tenant=tenant,
+                plan_code=plan_code,
+                actor_email=request.user.email,  # type: ignore[union-attr]
+            )
+            if quote.effective == "now":
+                messages.success(request, f"You are now on {quote.plan_name}.")
+            else:
+                messages.success(request, f"{quote.plan_name} starts on {quote.effective_at:%d %b %Y}.")
+            return redirect("billing")
+        quote = services.subscription_change_quote(tenant=tenant, plan_code=plan_code)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing")
+    return render(request, "billing/change_plan.html", {"quote": quote, "subscription": subscription_for(tenant)})
+
+
+def _subscription_action(action: str, done: str) -> Any:
+    @member_required(Role.OWNER)
+    @require_POST
+    def view(request: HttpRequest) -> HttpResponse:
+        try:
+            getattr(services, f"subscription_{action}")(
+                tenant=request_tenant(request),
+                actor_email=request.user.email,  # type: ignore[union-attr]
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done)
+        return redirect("billing")
+
+    view.__name__ = f"subscription_{action}"
+    return view
+
+
+cancel_subscription = _subscription_action("cancel", "Your subscription ends at the end of the paid period.")
+pause_subscription = _subscription_action("pause", "Billing is paused; the workspace is read-only until you resume.")
+resume_subscription = _subscription_action("resume", "Welcome back: billing has resumed.")

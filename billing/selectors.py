@@ -196,3 +196,43 @@ def referral_summary(*, tenant: Tenant, code: str, signup_url: str) -> dict[str,
 def credit_balance(*, tenant: Tenant) -> int:
     """The tenant's account credit in paise: the sum of its ledger entries."""
     return int(CreditEntry.objects.filter(tenant=tenant).aggregate(t=Sum("amount_paise"))["t"] or 0)
+
+
+def billing_export(*, tenant: Tenant) -> dict[str, object]:
+    """Everything billing holds about a tenant, as plain data (for the workspace's full export)."""
+    subscription = subscription_for(tenant)
+    profile = BillingProfile.objects.filter(tenant=tenant).first()
+    return {
+        "subscription": None
+        if subscription is None
+        else {
+            "plan": subscription.plan.code,
+            "plan_version": subscription.plan.version,
+            "interval": subscription.interval,
+            "status": subscription.status,
+            "trial_ends_at": subscription.trial_ends_at,
+            "current_period_start": subscription.current_period_start,
+            "current_period_end": subscription.current_period_end,
+            "cancel_at_period_end": subscription.cancel_at_period_end,
+        },
+        "billing_profile": None
+        if profile is None
+        else {f: getattr(profile, f) for f in ("legal_name", "gstin", "state_code", "address", "billing_email")},
+        "invoices": [
+            {
+                "number": i.number,
+                "issued_at": i.issued_at,
+                "lines": i.lines,
+                "taxable_paise": i.taxable_paise,
+                "cgst_paise": i.cgst_paise,
+                "sgst_paise": i.sgst_paise,
+                "igst_paise": i.igst_paise,
+                "total_paise": i.total_paise,
+                "credit_applied_paise": i.credit_applied_paise,
+                "place_of_supply": i.place_of_supply,
+                "razorpay_payment_id": i.payment.razorpay_payment_id,
+            }
+            for i in invoices_of(tenant=tenant)
+        ],
+        "credit_balance_paise": credit_balance(tenant=tenant),
+    }

@@ -26,6 +26,10 @@ urlpatterns = [
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
     path("billing/pay/<str:token>/", billing_pages.pay_link, name="billing-pay-link"),
+    path("billing/change/", billing_pages.change_plan, name="billing-change"),
+    path("billing/cancel/", billing_pages.cancel_subscription, name="billing-cancel"),
+    path("billing/pause/", billing_pages.pause_subscription, name="billing-pause"),
+    path("billing/resume/", billing_pages.resume_subscription, name="billing-resume"),
     path("", include(tenant_api)),
     path("", include("suresh_ai.urls_common")),
 ]

@@ -77,6 +77,7 @@ COLLECTIONS = [
     "/api/v1/billing/profile/",
     "/api/v1/billing/invoices/",
     "/api/v1/billing/referral/",
+    "/api/v1/export/",
 ]
 
 
@@ -153,6 +154,9 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
         client.patch("/api/v1/tenant/", {"display_name": "pwned"}, content_type="application/json").status_code == 401
     )
     for path, body in (
+        ("/api/v1/billing/subscription/change/", {"plan": "premium"}),
+        ("/api/v1/billing/subscription/cancel/", {}),
+        ("/api/v1/billing/subscription/pause/", {}),
         ("/api/v1/billing/checkout/", {"plan": "pro"}),
         ("/api/v1/billing/checkout/complete/", {"razorpay_payment_id": "p", "razorpay_subscription_id": "s"}),
     ):

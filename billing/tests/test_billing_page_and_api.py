@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import time_machine
 from django.utils import timezone
@@ -125,3 +126,51 @@ def test_restricted_workspace_can_still_pay_and_export(alpha: TenantFixture, raz
         )  # the trial is over: charged at once
         page = login_client(alpha, alpha.owner).get("/billing/")
         assert "This workspace is read-only" in page.content.decode()
+
+
+def test_export_has_everything_and_stays_open_when_read_only(alpha: TenantFixture, beta: TenantFixture) -> None:
+    _invoice(alpha)
+    client = alpha.key_client()
+    with time_machine.travel(timezone.now() + timedelta(days=20), tick=False):
+        response = client.get("/api/v1/export/")
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == 'attachment; filename="alpha-export.json"'
+        data = response.json()
+    assert data["tenant"]["slug"] == "alpha"
+    assert {m["user"]["email"] for m in data["members"]} == {"owner@alpha.in"}
+    assert [i["number"] for i in data["billing"]["invoices"]] == ["SAI/2627/000001"]
+    assert data["billing"]["subscription"]["plan"] == "pro"
+    assert "beta" not in response.content.decode()  # nothing of another tenant
+    viewer = login_client(alpha, make_member(alpha.tenant, Role.VIEWER))
+    assert viewer.get("/api/v1/export/").status_code == 403
+
+
+def test_page_plan_change_shows_the_price_then_confirms(
+    alpha: TenantFixture, razorpay: FakeRazorpay, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = alpha.key_client()
+    t0 = (timezone.now() + timedelta(days=20)).replace(microsecond=0)
+    with time_machine.travel(t0, tick=False):
+        razorpay.clock = int(t0.timestamp())
+        sub_id = client.post("/api/v1/billing/checkout/", {"plan": "pro"}, content_type=JSON).json()["subscription_id"]
+        payment_id, signature = razorpay.authorise(sub_id)
+        body = {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id, "razorpay_signature": signature}
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post("/api/v1/billing/checkout/complete/", body, content_type=JSON).status_code == 200
+    with time_machine.travel(t0 + timedelta(days=10), tick=False):
+        page = login_client(alpha, alpha.owner)  # signed in now: sessions expire after 15 idle minutes
+        html = page.get("/billing/").content.decode()
+        assert "/billing/change/?plan=premium" in html
+        assert "checkout.razorpay.com" not in html  # already paying: no second checkout
+        quote = page.get("/billing/change/?plan=premium").content.decode()
+        assert "₹393.33" in quote  # 33,333 + 6,000 GST, shown before confirming
+        assert Subscription.objects.get(tenant=alpha.tenant).plan.code == "pro"
+        assert page.post("/billing/change/", {"plan": "premium"}).status_code == 302
+        assert Subscription.objects.get(tenant=alpha.tenant).plan.code == "premium"
+        assert page.post("/billing/pause/").status_code == 302
+        assert Subscription.objects.get(tenant=alpha.tenant).status == "paused"
+        assert page.post("/billing/resume/").status_code == 302
+        assert page.post("/billing/cancel/").status_code == 302
+        assert Subscription.objects.get(tenant=alpha.tenant).cancel_at_period_end is True
+        admin = login_client(alpha, make_member(alpha.tenant, Role.ADMIN))
+        assert admin.post("/billing/resume/").status_code == 403

@@ -11,4 +11,5 @@ urlpatterns = [
     path("invitations/<int:pk>/", views.InvitationDetailView.as_view(), name="api-invitation"),
     path("api-keys/", views.ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<int:pk>/", views.ApiKeyDetailView.as_view(), name="api-key"),
+    path("export/", views.ExportView.as_view(), name="api-export"),
 ]

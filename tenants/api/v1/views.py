@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from billing.selectors import billing_export
 from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView, BaseListAPIView
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import selectors, services
@@ -197,3 +200,26 @@ class ApiKeyDetailView(TeamAdminOnly, BaseGenericAPIView):
     @extend_schema(responses=s.ApiKeySerializer, summary="Revoke an API key")
     def delete(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(services.api_key_revoke(api_key=self.get_object())).data)
+
+
+class ExportView(TeamAdminOnly, BaseAPIView):
+    """Everything the workspace holds, in one JSON document. Always open, also in restricted mode."""
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Export all of this workspace's data (JSON download)",
+        tags=["export"],
+    )
+    def get(self, request: Request) -> Response:
+        tenant = request_tenant(request)
+        data = {
+            "exported_at": timezone.now(),
+            "tenant": s.TenantSerializer(tenant).data,
+            "members": s.MembershipSerializer(selectors.memberships_of(tenant=tenant), many=True).data,
+            "invitations": s.InvitationSerializer(selectors.invitations_of(tenant=tenant), many=True).data,
+            "api_keys": s.ApiKeySerializer(selectors.api_keys_of(tenant=tenant), many=True).data,
+            "billing": billing_export(tenant=tenant),
+        }
+        response = Response(data)
+        response["Content-Disposition"] = f'attachment; filename="{tenant.slug}-export.json"'
+        return response
