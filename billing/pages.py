@@ -16,6 +16,7 @@ from billing.api.v1.views import invoice_pdf_response, referral_data
 from billing.forms import BillingProfileForm
 from billing.gst_states import state_name
 from billing.metrics import revenue_charts, revenue_metrics
+from billing.models import Plan
 from billing.money import gross_with_gst
 from billing.selectors import (
     billing_profile_for,
@@ -76,7 +77,7 @@ def billing(request: HttpRequest) -> HttpResponse:
             "subscription": subscription,
             "restricted": tenant.is_restricted(),
             "entitlements": entitlements,
-            "features": sorted(entitlements.features),
+            "features": [label for value, label in Plan.Feature.choices if value in entitlements.features],
             "seats_used": seats_used(tenant=tenant),
             "plans": plans,
             "form": form,

@@ -70,6 +70,11 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
     """
     if payment.status != "captured" or not payment.razorpay_invoice_id or payment.subscription_id is None:
         return None
+    with transaction.atomic():
+        return _invoice_issue(payment)
+
+
+def _invoice_issue(payment: Payment) -> Invoice:
     existing = Invoice.objects.filter(payment=payment).first()
     if existing is not None:
         return existing

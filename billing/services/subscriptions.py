@@ -384,9 +384,12 @@ def payment_record(*, payment: dict[str, Any], subscription: Subscription | None
     }
     if subscription is not None:
         values |= {"subscription": subscription, "tenant": subscription.tenant}
-    record, created = Payment.objects.select_for_update().get_or_create(
-        razorpay_payment_id=str(payment["id"])[:40], defaults=values
-    )
+    with transaction.atomic():
+        return _payment_upsert(str(payment["id"])[:40], values)
+
+
+def _payment_upsert(payment_id: str, values: dict[str, Any]) -> Payment:
+    record, created = Payment.objects.select_for_update().get_or_create(razorpay_payment_id=payment_id, defaults=values)
     if not created:
         # A captured or refunded payment never goes back to authorised (events arrive in any order).
         if record.status in ("captured", "refunded") and values["status"] in ("created", "authorized", "failed"):

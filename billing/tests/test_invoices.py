@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.core import mail
 from django.db import DataError, connection
 from django.test import override_settings
 
-from billing.models import BillingProfile, Invoice, InvoiceSequence, Payment, Subscription
+from billing.models import BillingProfile, Invoice, InvoiceSequence, Payment, Plan, Subscription
 from billing.money import gst_for, percent_of, prorate
 from billing.services import (
     financial_year,
@@ -124,3 +125,29 @@ def test_invoice_email_goes_once_with_the_pdf(alpha: TenantFixture) -> None:
     assert "₹588.82" in message.subject
     assert message.attachments[0][0] == "SAI-2627-000001.pdf"
     assert Invoice.objects.get(pk=invoice.pk).emailed_at is not None
+
+
+def test_services_own_their_transaction_outside_any_request(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Called in autocommit (a shell, a script): row locks need a transaction the service opens itself."""
+    from billing.services import payment_record
+    from tenants.models import Tenant
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        plan = Plan.objects.get(code="pro", is_current=True)
+        tenant = Tenant.objects.create(name="Autocommit", slug="autocommit", schema_name="t_autocommit")
+        subscription = Subscription.objects.create(tenant=tenant, plan=plan, status="active")
+        try:
+            payment = payment_record(
+                payment={"id": "pay_auto", "amount": 58_882, "status": "captured", "invoice_id": "inv_auto"},
+                subscription=subscription,
+            )
+            invoice = invoice_issue_for_payment(payment=payment)
+            assert invoice is not None
+            assert invoice.total_paise == 58_882
+        finally:
+            Invoice.objects.filter(tenant=tenant).delete()
+            InvoiceSequence.objects.all().delete()
+            Payment.objects.filter(tenant=tenant).delete()
+            Subscription.objects.filter(tenant=tenant).delete()
+            Tenant.objects.filter(pk=tenant.pk).delete()
