@@ -23,6 +23,7 @@ from billing.selectors import (
     entitlements_for_tenant,
     invoice_get,
     invoices_of,
+    payments_of,
     plans_current,
     subscription_for,
 )
@@ -83,6 +84,7 @@ def billing(request: HttpRequest) -> HttpResponse:
             "form": form,
             "is_owner": is_owner,
             "invoices": invoices_of(tenant=tenant)[:50],
+            "payments": payments_of(tenant=tenant)[:10],
             "payments_configured": gateway.is_configured(),
             "profile_state": state_name(profile.state_code) if profile.state_code else "",
             "referral": referral_data(tenant),

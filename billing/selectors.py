@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 
-from billing.models import BillingProfile, CreditEntry, Invoice, Plan, Referral, Subscription
+from billing.models import BillingProfile, CreditEntry, Invoice, Payment, Plan, Referral, Subscription
 from billing.money import gross_with_gst, percent_of, prorate
 from suresh_ai.localcache import VersionedLocalCache
 from tenants.models import Tenant
@@ -236,3 +236,8 @@ def billing_export(*, tenant: Tenant) -> dict[str, object]:
         ],
         "credit_balance_paise": credit_balance(tenant=tenant),
     }
+
+
+def payments_of(*, tenant: Tenant) -> QuerySet[Payment]:
+    """The tenant's Razorpay payments, newest first (charges, authorisations, failures)."""
+    return Payment.objects.filter(tenant=tenant).order_by("-created_at", "-id")

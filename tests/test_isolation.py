@@ -77,6 +77,7 @@ COLLECTIONS = [
     "/api/v1/billing/profile/",
     "/api/v1/billing/invoices/",
     "/api/v1/billing/referral/",
+    "/api/v1/billing/payments/",
     "/api/v1/export/",
 ]
 
@@ -110,6 +111,8 @@ def test_lists_show_only_own_tenant(alpha: TenantFixture, beta: TenantFixture, a
     assert all(m["user"]["email"].endswith("@alpha.in") for m in members)
     invitations = client.get("/api/v1/invitations/").json()["results"]
     assert [i["email"] for i in invitations] == ["new@alpha.in"]
+    payments = client.get("/api/v1/billing/payments/").json()["results"]
+    assert [p["razorpay_payment_id"] for p in payments] == ["pay_alpha"]
     invoices = client.get("/api/v1/billing/invoices/").json()["results"]
     assert [i["buyer"]["name"] for i in invoices] == ["Alpha Traders"]
     assert client.get("/api/v1/billing/subscription/").json()["plan"]["code"] == alpha.tenant.plan

@@ -46,6 +46,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/billing/profile/",
         "/api/v1/billing/referral/",
         "/api/v1/billing/invoices/",
+        "/api/v1/billing/payments/",
         "/api/v1/billing/invoices/{id}/",
         "/api/v1/billing/invoices/{id}/pdf/",
     }

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from billing.gst_states import state_name
-from billing.models import PLAN_TERMS, BillingProfile, Interval, Invoice, Plan, Subscription
+from billing.models import PLAN_TERMS, BillingProfile, Interval, Invoice, Payment, Plan, Subscription
 from billing.selectors import Entitlements
 from billing.services import Checkout
 from suresh_ai.api.serializers import CachedFieldsMixin
@@ -178,3 +178,21 @@ class ReferralSerializer(serializers.Serializer[Any]):
     rewarded = serializers.IntegerField(help_text="Of those, how many have paid (each rewards you once).")
     credit_balance_paise = serializers.IntegerField(help_text="Applied to your next invoices.")
     credits = CreditEntrySerializer(many=True)
+
+
+class PaymentSerializer(CachedFieldsMixin, serializers.ModelSerializer[Payment]):
+    class Meta:
+        model = Payment
+        fields = (
+            "id",
+            "razorpay_payment_id",
+            "amount_paise",
+            "currency",
+            "status",
+            "method",
+            "error_code",
+            "error_reason",
+            "captured_at",
+            "created_at",
+        )
+        read_only_fields = fields

@@ -15,6 +15,7 @@ urlpatterns = [
     path("checkout/complete/", views.CheckoutCompleteView.as_view(), name="api-billing-checkout-complete"),
     path("referral/", views.ReferralView.as_view(), name="api-billing-referral"),
     path("profile/", views.BillingProfileView.as_view(), name="api-billing-profile"),
+    path("payments/", views.PaymentListView.as_view(), name="api-billing-payments"),
     path("invoices/", views.InvoiceListView.as_view(), name="api-billing-invoices"),
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="api-billing-invoice"),
     path("invoices/<int:pk>/pdf/", views.InvoicePdfView.as_view(), name="api-billing-invoice-pdf"),

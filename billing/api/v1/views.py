@@ -16,11 +16,12 @@ from rest_framework.response import Response
 
 from billing import services
 from billing.api.v1 import serializers as s
-from billing.models import Invoice
+from billing.models import Invoice, Payment
 from billing.selectors import (
     billing_profile_for,
     entitlements_for_tenant,
     invoices_of,
+    payments_of,
     plans_current,
     referral_summary,
     subscription_for,
@@ -298,3 +299,14 @@ class ReferralView(BillingReader, BaseAPIView):
     )
     def get(self, request: Request) -> Response:
         return Response(s.ReferralSerializer(referral_data(request_tenant(request))).data)
+
+
+class PaymentListView(BillingReader, BaseListAPIView):
+    serializer_class = s.PaymentSerializer
+
+    def get_queryset(self) -> QuerySet[Payment]:
+        return payments_of(tenant=request_tenant(self.request))
+
+    @extend_schema(summary="This workspace's payments (status and failure reason), newest first", tags=["billing"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
