@@ -6,13 +6,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.in_ import gstin as gstin_number
 
 from billing.gst_states import GST_STATES
 from billing.models import BillingProfile
-from suresh_ai.errors import ValidationFailed
+from suresh_ai.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
 
 PROFILE_FIELDS = ("legal_name", "gstin", "state_code", "address", "billing_email")
@@ -26,7 +26,9 @@ def billing_profile_update(*, tenant: Tenant, data: dict[str, Any]) -> BillingPr
     for field in sorted(unknown):
         errors[field] = ["Unknown field."]
     with transaction.atomic():
-        profile, _ = BillingProfile.objects.select_for_update().get_or_create(tenant=tenant)
+        profile = BillingProfile.objects.select_for_update().filter(tenant=tenant).first() or BillingProfile(
+            tenant=tenant
+        )
         values = {field: getattr(profile, field) for field in PROFILE_FIELDS}
         for field in PROFILE_FIELDS:
             if field not in data:
@@ -67,5 +69,9 @@ def billing_profile_update(*, tenant: Tenant, data: dict[str, Any]) -> BillingPr
             raise ValidationFailed(f"{first}: {errors[first][0]}", detail=errors)
         for field, value in values.items():
             setattr(profile, field, value)
-        profile.save()
+        try:
+            with transaction.atomic():
+                profile.save()
+        except IntegrityError as exc:  # two first saves at once: the other one won
+            raise Conflict("The billing details changed meanwhile; try again.", code="conflict") from exc
     return profile
