@@ -29,7 +29,7 @@ from billing.models import (
     SubscriptionChange,
     WebhookEvent,
 )
-from suresh_ai.admin_site import admin_site
+from suresh_ai.admin_site import admin_site, is_public_request
 from suresh_ai.errors import ApplicationError
 from tenants.admin import PlatformOnlyAdmin
 
@@ -114,7 +114,10 @@ class WebhookEventAdmin(ReadOnlyPlatformAdmin):
     search_fields = ("event_id", "event")
     actions = ("replay",)
 
-    @admin.action(description="Replay the selected events (their effects are idempotent)")
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return is_public_request(request) and request.user.has_perm("billing.change_webhookevent")
+
+    @admin.action(description="Replay the selected events (their effects are idempotent)", permissions=["replay"])
     def replay(self, request: HttpRequest, queryset: Any) -> None:
         replayed, failed = 0, 0
         for pk in queryset.values_list("pk", flat=True):
@@ -169,8 +172,8 @@ class RefundForm(forms.Form):
 def refund_view(admin_view: Any, request: HttpRequest, object_id: str) -> HttpResponse:
     """Refund (full or partial) a payment; the form carries an idempotency key, so a double
     submit refunds once."""
-    if not admin_view.has_view_permission(request) or not getattr(request.user, "is_staff", False):
-        raise PermissionDenied
+    if not admin_view.has_view_permission(request) or not request.user.has_perm("billing.add_refund"):
+        raise PermissionDenied  # viewing payments is not enough: refunding needs "Can add refund"
     payment = get_object_or_404(Payment, pk=object_id)
     refundable = services.refundable_paise(payment)
     form = RefundForm(

@@ -384,6 +384,7 @@ class CouponRedemption(models.Model):
     discount_paise = models.PositiveBigIntegerField(help_text="Off each discounted payment, before GST.")
     payments_discounted = models.PositiveSmallIntegerField(default=0)
     redeemed_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="A plan change ends the discount.")
 
     class Meta:
         constraints: ClassVar = [
@@ -456,6 +457,7 @@ class CreditEntry(models.Model):
     class Kind(models.TextChoices):
         REFERRAL_REWARD = "referral_reward", "Referral reward"
         APPLIED = "applied", "Applied to an invoice"
+        REVERSAL = "reversal", "Applied credit given back (its refund failed)"
         STAFF = "staff", "Staff adjustment"
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="credit_entries")

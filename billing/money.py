@@ -50,7 +50,12 @@ def gross_with_gst(taxable_paise: int, *, rate_percent: int) -> int:
 def gst_on_lines(line_amounts_paise: list[int], *, rate_percent: int, intra_state: bool) -> Gst:
     """GST on several lines, rounded per line (as each was charged), then split like :func:`gst_for`."""
     total = sum(percent_of(amount, rate_percent) for amount in line_amounts_paise)
+    return gst_split(total, intra_state=intra_state)
+
+
+def gst_split(total_gst_paise: int, *, intra_state: bool) -> Gst:
+    """Split a GST amount: IGST across states; CGST + SGST halves within one, odd paisa on CGST."""
     if not intra_state:
-        return Gst(0, 0, total)
-    sgst = total // 2
-    return Gst(total - sgst, sgst, 0)
+        return Gst(0, 0, total_gst_paise)
+    sgst = total_gst_paise // 2
+    return Gst(total_gst_paise - sgst, sgst, 0)

@@ -105,7 +105,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 def pay_link(request: HttpRequest, token: str) -> HttpResponse:
     """The pay-now link of a dunning email: counted, then on to Razorpay's payment page."""
-    target = services.dunning_click(token=token)
+    target = services.dunning_click(token=token, tenant_id=request_tenant(request).pk)
     if target is None:
         raise Http404
     return redirect(target)

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.gateway import call, client
-from billing.models import Adjustment, Subscription, SubscriptionChange
+from billing.models import Adjustment, CouponRedemption, Subscription, SubscriptionChange
 from billing.selectors import PlanChangeQuote, plan_change_quote
 from billing.services.subscriptions import _plan_for, _razorpay_plan, _record_change, subscription_apply
-from suresh_ai.errors import Conflict, ValidationFailed
+from suresh_ai.errors import Conflict, ServiceUnavailable, ValidationFailed
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -51,23 +51,31 @@ def subscription_change_plan(
     *, tenant: Tenant, plan_code: Any, interval: Any = None, actor_email: str
 ) -> tuple[Subscription, PlanChangeQuote]:
     """Upgrade now (the prorated difference is added to the next payment as a Razorpay add-on) or
-    schedule a downgrade for the period end. The amounts are the quote's, computed here."""
+    schedule a downgrade for the period end. The amounts are the quote's, computed here.
+
+    Upgrade order: the add-on first, then the plan edit; if the edit fails the add-on is deleted
+    again, so Razorpay never charges an upgrade we did not record (or records one we did not charge).
+    """
     gateway = client()
+    current = Subscription.objects.select_related("plan").get(tenant=tenant)
+    _quote_for(current, plan_code, interval)  # refuse bad input before anything reaches Razorpay
+    plan, interval = _plan_for(plan_code, interval or current.interval)
+    link = _razorpay_plan(plan, interval)  # committed on its own: webhooks must map its id
     with transaction.atomic():
         subscription = _locked(tenant)
         quote = _quote_for(subscription, plan_code, interval)
-        plan, interval = _plan_for(plan_code, interval or subscription.interval)
-        link = _razorpay_plan(plan, interval)
         now = timezone.now()
+        sub_id = str(subscription.razorpay_subscription_id)
         if quote.effective == "period_end":
             call(
                 "subscription.edit",
                 gateway.subscription.edit,
-                str(subscription.razorpay_subscription_id),
+                sub_id,
                 {"plan_id": link.razorpay_plan_id, "schedule_change_at": "cycle_end", "customer_notify": 0},
             )
             subscription.scheduled_plan = plan
-            subscription.save(update_fields=["scheduled_plan", "updated_at"])
+            subscription.checkout_plan_id = link.razorpay_plan_id
+            subscription.save(update_fields=["scheduled_plan", "checkout_plan_id", "updated_at"])
             _record_change(
                 subscription,
                 source=SubscriptionChange.Source.API,
@@ -78,17 +86,12 @@ def subscription_change_plan(
                 always=True,
             )
             return subscription, quote
-        entity = call(
-            "subscription.edit",
-            gateway.subscription.edit,
-            str(subscription.razorpay_subscription_id),
-            {"plan_id": link.razorpay_plan_id, "schedule_change_at": "now", "customer_notify": 0},
-        )
+        addon = None
         if quote.proration_taxable_paise:
             addon = call(
                 "subscription.createAddon",
                 gateway.subscription.createAddon,
-                str(subscription.razorpay_subscription_id),
+                sub_id,
                 {
                     "item": {
                         "name": f"Upgrade to {plan.name}: rest of the current period",
@@ -98,6 +101,18 @@ def subscription_change_plan(
                     "quantity": 1,
                 },
             )
+        try:
+            entity = call(
+                "subscription.edit",
+                gateway.subscription.edit,
+                sub_id,
+                {"plan_id": link.razorpay_plan_id, "schedule_change_at": "now", "customer_notify": 0},
+            )
+        except ServiceUnavailable:
+            if addon is not None:
+                _addon_delete(gateway, str(addon["id"]))
+            raise
+        if addon is not None:
             Adjustment.objects.create(
                 subscription=subscription,
                 description=(
@@ -110,7 +125,9 @@ def subscription_change_plan(
             )
         subscription.plan_changed_at = now
         subscription.scheduled_plan = None
-        subscription.save(update_fields=["plan_changed_at", "scheduled_plan", "updated_at"])
+        subscription.checkout_plan_id = link.razorpay_plan_id
+        subscription.save(update_fields=["plan_changed_at", "scheduled_plan", "checkout_plan_id", "updated_at"])
+        CouponRedemption.objects.filter(subscription=subscription, ended_at__isnull=True).update(ended_at=now)
         subscription_apply(
             subscription=subscription,
             entity=entity,
@@ -121,6 +138,15 @@ def subscription_change_plan(
         )
     logger.info("plan_changed", extra={"tenant": tenant.schema_name, "plan": plan.code, "kind": quote.kind})
     return subscription, quote
+
+
+def _addon_delete(gateway: Any, addon_id: str) -> None:
+    """Compensation: take back an add-on whose upgrade did not happen. If Razorpay cannot be reached
+    either, staff must delete it by hand before the next renewal: logged as an error."""
+    try:
+        call("addon.delete", gateway.addon.delete, addon_id)
+    except ServiceUnavailable:
+        logger.error("addon_orphaned", extra={"addon": addon_id})
 
 
 def _act(
@@ -179,13 +205,18 @@ def subscription_resume(*, tenant: Tenant, actor_email: str) -> Subscription:
 
 def subscription_end_discount(*, subscription_id: int) -> bool:
     """The coupon's last discounted payment is invoiced: from the next period on, charge the full
-    price (Razorpay: move to the undiscounted plan at the cycle end). Idempotent."""
+    price (Razorpay: move to the undiscounted plan at the cycle end). Idempotent. A downgrade already
+    scheduled charges the full price of its plan anyway, so it is left alone (Razorpay keeps one
+    scheduled change)."""
     gateway = client()
+    current = Subscription.objects.select_related("plan").get(pk=subscription_id)
+    full = _razorpay_plan(current.plan, current.interval)  # committed on its own
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().select_related("plan").get(pk=subscription_id)
         if subscription.status not in PAID_UP or not subscription.razorpay_subscription_id:
             return False
-        full = _razorpay_plan(subscription.plan, subscription.interval)
+        if subscription.scheduled_plan_id is not None or subscription.plan_id != current.plan_id:
+            return False
         if subscription.checkout_plan_id == full.razorpay_plan_id:
             return False
         call(

@@ -56,7 +56,12 @@ def coupon_redeem(
         existing = CouponRedemption.objects.filter(coupon=coupon, tenant=tenant).first()
         if existing is not None:
             if existing.subscription_id == subscription.pk and existing.payments_discounted == 0:
-                return existing  # an unpaid checkout being retried keeps its redemption
+                # An unpaid checkout being retried (perhaps on another plan) keeps its one redemption,
+                # with the discount of the plan now chosen.
+                if existing.discount_paise != discount_paise or existing.ended_at is not None:
+                    existing.discount_paise, existing.ended_at = discount_paise, None
+                    existing.save(update_fields=["discount_paise", "ended_at"])
+                return existing
             raise ValidationFailed.for_field("coupon", "This workspace has already used this coupon.")
         taken = (
             Coupon.objects.filter(pk=coupon.pk, active=True)
@@ -77,7 +82,8 @@ def coupon_redeem(
 
 def redemption_in_force(subscription: Subscription) -> CouponRedemption | None:
     """The redemption still discounting this subscription's payments, if any."""
-    for redemption in CouponRedemption.objects.select_related("coupon").filter(subscription=subscription):
+    redemptions = CouponRedemption.objects.select_related("coupon").filter(subscription=subscription, ended_at=None)
+    for redemption in redemptions:
         limit = coupon_payments(redemption.coupon)
         if limit is None or redemption.payments_discounted < limit:
             return redemption

@@ -76,10 +76,11 @@ def dunning_past_due_ids() -> list[int]:
     return list(Subscription.objects.filter(status__in=PAST_DUE).values_list("pk", flat=True))
 
 
-def dunning_click(*, token: str) -> str | None:
-    """The pay-now link was used: remember it (first click) and return where to send the payer."""
+def dunning_click(*, token: str, tenant_id: int) -> str | None:
+    """The pay-now link was used on its own workspace's domain: remember it (first click) and return
+    where to send the payer."""
     notice = DunningNotice.objects.select_related("subscription").filter(token=token).first()
-    if notice is None:
+    if notice is None or notice.subscription.tenant_id != tenant_id:
         return None
     DunningNotice.objects.filter(pk=notice.pk, clicked_at__isnull=True).update(clicked_at=timezone.now())
     return notice.subscription.razorpay_short_url or "/billing/"

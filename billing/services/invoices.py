@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -12,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Adjustment, BillingProfile, Interval, Invoice, InvoiceSequence, Payment
-from billing.money import gross_with_gst, gst_on_lines
+from billing.models import Adjustment, BillingProfile, Interval, Invoice, InvoiceSequence, Payment, Plan
+from billing.money import gross_with_gst, gst_on_lines, gst_split
 from billing.services.coupons import coupon_payments, redemption_in_force
 from billing.services.referrals import credit_apply_to_invoice, referral_reward_for_invoice
 
@@ -61,7 +62,17 @@ def _seller() -> dict[str, str]:
     }
 
 
-def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
+@dataclass(frozen=True)
+class Charge:
+    """What a payment paid for, as Razorpay said at the charge: plan version, interval, period."""
+
+    plan: Plan
+    interval: str
+    period_start: datetime | None
+    period_end: datetime | None
+
+
+def invoice_issue_for_payment(*, payment: Payment, charge: Charge | None = None) -> Invoice | None:
     """Issue the tax invoice for a captured subscription charge, exactly once per payment.
 
     Only charges Razorpay billed against a subscription invoice are sales; the small mandate
@@ -71,18 +82,21 @@ def invoice_issue_for_payment(*, payment: Payment) -> Invoice | None:
     if payment.status != "captured" or not payment.razorpay_invoice_id or payment.subscription_id is None:
         return None
     with transaction.atomic():
-        return _invoice_issue(payment)
+        return _invoice_issue(payment, charge)
 
 
-def _invoice_issue(payment: Payment) -> Invoice:
+def _invoice_issue(payment: Payment, charge: Charge | None) -> Invoice:
     existing = Invoice.objects.filter(payment=payment).first()
     if existing is not None:
         return existing
     subscription = payment.subscription
     assert subscription is not None  # noqa: S101 - checked above; narrows the type
     rate = settings.BILLING_GST_RATE_PERCENT
-    plan = subscription.plan
-    price = plan.price_monthly_paise if subscription.interval == Interval.MONTHLY else plan.price_yearly_paise
+    charge = charge or Charge(
+        subscription.plan, subscription.interval, subscription.current_period_start, subscription.current_period_end
+    )
+    plan, interval = charge.plan, charge.interval
+    price = plan.price_monthly_paise if interval == Interval.MONTHLY else plan.price_yearly_paise
     adjustments = list(Adjustment.objects.select_for_update().filter(subscription=subscription, invoice__isnull=True))
     extra = sum(a.gross_paise for a in adjustments)
     redemption = redemption_in_force(subscription)
@@ -91,25 +105,22 @@ def _invoice_issue(payment: Payment) -> Invoice:
     for candidate in ([redemption.discount_paise] if redemption else []) + [0]:
         if gross_with_gst(price - candidate, rate_percent=rate) + extra == payment.amount_paise:
             discount = candidate
-            lines = [{"description": f"{plan.name} plan, {subscription.interval} subscription", "amount_paise": price}]
+            lines = [{"description": f"{plan.name} plan, {interval} subscription", "amount_paise": price}]
             if discount and redemption is not None:
                 lines.append({"description": f"Discount ({redemption.coupon.code})", "amount_paise": -discount})
             lines += [{"description": a.description, "amount_paise": a.taxable_paise} for a in adjustments]
             break
+    buyer, seller = _buyer(payment), _seller()
+    intra_state = buyer["state_code"] == seller["state_code"]
     if not lines:  # anything else Razorpay charged (older prices, manual add-ons): the tax is inside the amount paid
         adjustments = []
-        taxable_only = taxable_from_gross(payment.amount_paise, rate_percent=rate)
-        lines = [{"description": f"{plan.name} plan subscription charges", "amount_paise": taxable_only}]
-        taxed = [taxable_only]
+        taxable = taxable_from_gross(payment.amount_paise, rate_percent=rate)
+        lines = [{"description": f"{plan.name} plan subscription charges", "amount_paise": taxable}]
+        gst = gst_split(payment.amount_paise - taxable, intra_state=intra_state)  # the total is what was paid
     else:
         taxed = [price - discount] + [a.taxable_paise for a in adjustments]
-    buyer, seller = _buyer(payment), _seller()
-    gst = gst_on_lines(
-        taxed,
-        rate_percent=rate,
-        intra_state=buyer["state_code"] == seller["state_code"],
-    )
-    taxable = sum(taxed)
+        gst = gst_on_lines(taxed, rate_percent=rate, intra_state=intra_state)
+        taxable = sum(taxed)
     issued_at = payment.captured_at or timezone.now()
     year = financial_year(issued_at)
     with transaction.atomic():
@@ -124,8 +135,8 @@ def _invoice_issue(payment: Payment) -> Invoice:
             subscription=subscription,
             payment=payment,
             issued_at=issued_at,
-            period_start=subscription.current_period_start,
-            period_end=subscription.current_period_end,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
             seller=seller,
             buyer=buyer,
             place_of_supply=buyer["state_code"],

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import CreditEntry, Invoice, Referral, ReferralCode
+from billing.models import CreditEntry, Invoice, Referral, ReferralCode, Refund
 from billing.money import percent_of
 from billing.selectors import credit_balance
+from suresh_ai.errors import ValidationFailed
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -95,12 +96,50 @@ def credit_refund_send(*, credit_entry_id: int) -> bool:
     entry = CreditEntry.objects.select_related("invoice__payment").get(pk=credit_entry_id)
     if entry.kind != CreditEntry.Kind.APPLIED or entry.invoice is None:
         return False
-    refund = refund_create(
-        payment=entry.invoice.payment,
-        amount_paise=-entry.amount_paise,
-        idempotency_key=f"credit-{entry.pk}",
-        reason=f"Account credit applied to {entry.invoice.number}",
-        created_by="system",
-    )
+    if CreditEntry.objects.filter(kind=CreditEntry.Kind.REVERSAL, note=f"reverses #{entry.pk}").exists():
+        return False
+    try:
+        refund = refund_create(
+            payment=entry.invoice.payment,
+            amount_paise=-entry.amount_paise,
+            idempotency_key=f"credit-{entry.pk}",
+            reason=f"Account credit applied to {entry.invoice.number}",
+            created_by="system",
+        )
+    except ValidationFailed as exc:  # e.g. staff refunded the payment meanwhile: give the credit back
+        _reverse_entry(entry, reason=exc.message)
+        return False
     CreditEntry.objects.filter(pk=entry.pk, refund__isnull=True).update(refund=refund)
     return True
+
+
+def credit_reverse(*, refund: Refund, reason: str) -> None:
+    """The refund carrying applied credit failed: the credit goes back to the balance, once."""
+    entry = CreditEntry.objects.filter(kind=CreditEntry.Kind.APPLIED, refund=refund).first()
+    entry_pk = _entry_pk_from_key(refund.idempotency_key)
+    if entry is None and entry_pk is not None:
+        entry = CreditEntry.objects.filter(kind=CreditEntry.Kind.APPLIED, pk=entry_pk).first()
+    if entry is not None:
+        _reverse_entry(entry, reason=reason)
+
+
+def _entry_pk_from_key(key: str) -> int | None:
+    prefix, _, number = key.partition("-")
+    return int(number) if prefix == "credit" and number.isdigit() else None
+
+
+def _reverse_entry(entry: CreditEntry, *, reason: str) -> None:
+    with transaction.atomic():
+        locked = CreditEntry.objects.select_for_update().get(pk=entry.pk)
+        if CreditEntry.objects.filter(kind=CreditEntry.Kind.REVERSAL, note=f"reverses #{locked.pk}").exists():
+            return
+        CreditEntry.objects.create(
+            tenant_id=locked.tenant_id,
+            kind=CreditEntry.Kind.REVERSAL,
+            amount_paise=-locked.amount_paise,
+            invoice=locked.invoice,
+            note=f"reverses #{locked.pk}",
+        )
+        if locked.invoice is not None:
+            Invoice.objects.filter(pk=locked.invoice.pk).update(credit_applied_paise=0)
+    logger.warning("credit_reversed", extra={"entry": entry.pk, "reason": reason[:200]})

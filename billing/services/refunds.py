@@ -25,49 +25,73 @@ def refund_create(
     *, payment: Payment, amount_paise: Any, idempotency_key: str, reason: str = "", created_by: str = ""
 ) -> Refund:
     """Refund ``amount_paise`` of a captured payment. The same key returns the same refund: a
-    double click or a retried task refunds once. The refund row is locked while Razorpay is asked."""
+    double click or a retried task refunds once.
+
+    Two steps: the PENDING refund row is committed first (it reserves the amount), then Razorpay is
+    asked under that row's lock. If the answer is lost (a timeout after Razorpay refunded), a retry
+    finds the refund at Razorpay by our key in its notes instead of refunding again.
+    """
     if not idempotency_key or len(idempotency_key) > 64:
         raise ValidationFailed.for_field("idempotency_key", "Required, at most 64 characters.")
     existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None and existing.razorpay_refund_id:
         return existing
-    if not isinstance(amount_paise, int) or isinstance(amount_paise, bool) or amount_paise < 100:
-        raise ValidationFailed.for_field("amount_paise", "Must be a whole number of paise, at least 100 (₹1).")
+    if existing is None:
+        if not isinstance(amount_paise, int) or isinstance(amount_paise, bool) or amount_paise < 100:
+            raise ValidationFailed.for_field("amount_paise", "Must be a whole number of paise, at least 100 (₹1).")
+        _reserve(payment, amount_paise, idempotency_key, reason=reason, created_by=created_by)
     gateway = client()
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(idempotency_key=idempotency_key)
+        if refund.razorpay_refund_id or refund.status == Refund.Status.FAILED:
+            return refund
+        answer = _refund_at_razorpay(gateway, refund)
+        refund.razorpay_refund_id = str(answer["id"])[:40]
+        refund_status_apply(refund=refund, status=str(answer.get("status") or ""))
+    logger.info("refund_created", extra={"payment": refund.payment.razorpay_payment_id, "amount": refund.amount_paise})
+    return refund
+
+
+def _reserve(payment: Payment, amount_paise: int, key: str, *, reason: str, created_by: str) -> None:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status not in ("captured", "refunded"):
             raise ValidationFailed.for_field("payment", "Only captured payments can be refunded.")
+        left = refundable_paise(payment)
+        if amount_paise > left:
+            raise ValidationFailed.for_field("amount_paise", f"At most {left} paise can still be refunded.")
         try:
             with transaction.atomic():
-                refund, created = Refund.objects.get_or_create(
-                    idempotency_key=idempotency_key,
-                    defaults={
-                        "payment": payment,
-                        "amount_paise": amount_paise,
-                        "reason": reason[:200],
-                        "created_by": created_by[:254],
-                    },
+                Refund.objects.create(
+                    payment=payment,
+                    amount_paise=amount_paise,
+                    idempotency_key=key,
+                    reason=reason[:200],
+                    created_by=created_by[:254],
                 )
-        except IntegrityError as exc:
-            raise ValidationFailed.for_field("amount_paise", "Not a valid refund.") from exc
-        refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        if refund.razorpay_refund_id:
-            return refund
-        if created and refundable_paise(payment) < 0:
-            raise ValidationFailed.for_field(
-                "amount_paise", f"At most {refundable_paise(payment) + amount_paise} paise can still be refunded."
-            )
-        answer = call(
+        except IntegrityError:
+            pass  # the same key at the same moment: the other request reserved it
+
+
+def _refund_at_razorpay(gateway: Any, refund: Refund) -> dict[str, Any]:
+    """The refund at Razorpay for this key: found among the payment's refunds, else made now."""
+    payment_id = refund.payment.razorpay_payment_id
+    listed = call("payment.fetch_multiple_refund", gateway.payment.fetch_multiple_refund, payment_id)
+    for item in listed.get("items", []):
+        notes = item.get("notes") if isinstance(item.get("notes"), dict) else {}
+        if notes.get("idempotency_key") == refund.idempotency_key:
+            return dict(item)
+    return dict(
+        call(
             "payment.refund",
             gateway.payment.refund,
-            payment.razorpay_payment_id,
-            {"amount": refund.amount_paise, "notes": {"idempotency_key": idempotency_key, "reason": reason[:200]}},
+            payment_id,
+            {
+                "amount": refund.amount_paise,
+                "notes": {"idempotency_key": refund.idempotency_key, "reason": refund.reason},
+            },
         )
-        refund.razorpay_refund_id = str(answer["id"])[:40]
-        refund_status_apply(refund=refund, status=str(answer.get("status") or ""))
-    logger.info("refund_created", extra={"payment": payment.razorpay_payment_id, "amount": refund.amount_paise})
-    return refund
+    )
 
 
 def refund_status_apply(*, refund: Refund, status: str) -> None:
@@ -95,4 +119,8 @@ def refund_from_webhook(*, entity: dict[str, Any], processed: bool) -> str:
         return "not a refund made here"
     refund.razorpay_refund_id = refund.razorpay_refund_id or str(entity.get("id"))[:40]
     refund_status_apply(refund=refund, status="processed" if processed else "failed")
+    if not processed:
+        from billing.services.referrals import credit_reverse
+
+        credit_reverse(refund=refund, reason="the refund of applied credit failed")
     return ""

@@ -24,7 +24,7 @@ from billing.money import gross_with_gst
 from billing.selectors import plans_current, price_for
 from billing.services.coupons import coupon_discount, coupon_for_code, coupon_redeem
 from billing.services.dunning import dunning_recovery_record
-from billing.services.invoices import invoice_issue_for_payment
+from billing.services.invoices import Charge, invoice_issue_for_payment
 from suresh_ai.errors import Conflict, ValidationFailed
 from tenants.models import Tenant
 
@@ -263,12 +263,20 @@ class Checkout:
 def checkout_start(
     *, tenant: Tenant, plan_code: Any, interval: Any, actor_email: str, coupon_code: Any = None
 ) -> Checkout:
-    """Create (or reuse) the Razorpay subscription the tenant will authorise in Checkout; a coupon
-    is redeemed in the same transaction (given back if anything fails)."""
+    """Create (or reuse) the Razorpay subscription the tenant will authorise in Checkout.
+
+    Nothing is granted here: the plan changes only when Razorpay says the subscription is
+    authorised (checkout_complete or a webhook). A coupon is redeemed in this transaction (given
+    back if anything fails). An earlier unpaid Razorpay subscription is cancelled first, and one the
+    customer did authorise meanwhile is adopted instead of being abandoned.
+    """
     plan, interval = _plan_for(plan_code, interval)
     now = timezone.now()
     coupon = coupon_for_code(code=coupon_code, plan=plan, now=now) if coupon_code else None
     discount = coupon_discount(coupon, price_for(plan, interval)) if coupon else 0
+    link = _razorpay_plan(plan, interval, discount)  # committed on its own: webhooks must map its id
+    gateway = client()
+    adopted = False
     with transaction.atomic():
         # The row lock makes a double click create one Razorpay subscription, not two.
         subscription = Subscription.objects.select_for_update().select_related("plan", "tenant").get(tenant=tenant)
@@ -276,56 +284,23 @@ def checkout_start(
             raise Conflict(
                 "This workspace already has a subscription; change its plan instead.", code="subscription_exists"
             )
-        link = _razorpay_plan(plan, interval, discount)
-        if coupon is not None:
-            coupon_redeem(coupon=coupon, tenant=tenant, subscription=subscription, discount_paise=discount, now=now)
-        gateway = client()
         reusable = (
             subscription.status == Status.CREATED
             and subscription.razorpay_subscription_id
-            and subscription.plan_id == plan.pk
-            and subscription.interval == interval
             and subscription.checkout_plan_id == link.razorpay_plan_id
         )
-        if not reusable:
-            if not subscription.razorpay_customer_id:
-                customer = call(
-                    "customer.create",
-                    gateway.customer.create,
-                    {
-                        "name": tenant.name[:50],
-                        "email": actor_email,
-                        "fail_existing": "0",
-                        "notes": {"tenant": tenant.schema_name},
-                    },
-                )
-                subscription.razorpay_customer_id = customer["id"]
-            data: dict[str, Any] = {
-                "plan_id": link.razorpay_plan_id,
-                "customer_id": subscription.razorpay_customer_id,
-                "total_count": TOTAL_COUNT[Interval(interval)],
-                "quantity": 1,
-                "customer_notify": 1,
-                "notes": {"tenant": tenant.schema_name},
-            }
-            if subscription.trial_ends_at and subscription.trial_ends_at > now + timedelta(hours=1):
-                data["start_at"] = int(subscription.trial_ends_at.timestamp())  # first charge when the trial ends
-            created = call("subscription.create", gateway.subscription.create, data)
-            from_status, from_plan = subscription.status, subscription.plan
-            subscription.razorpay_subscription_id = created["id"]
-            subscription.checkout_plan_id = link.razorpay_plan_id
-            subscription.razorpay_short_url = str(created.get("short_url") or "")[:200]
-            subscription.plan, subscription.interval, subscription.status = plan, interval, Status.CREATED
-            subscription.state_as_of, subscription.state_rank = None, 0
-            subscription.save()
-            _record_change(
-                subscription,
-                source=SubscriptionChange.Source.CHECKOUT,
-                from_status=from_status,
-                from_plan=from_plan,
-                actor_email=actor_email,
-            )
-            _sync_tenant(subscription, now=now)
+        if not reusable and subscription.status == Status.CREATED and subscription.razorpay_subscription_id:
+            adopted = _retire_unpaid_checkout(subscription, gateway, now=now)
+        if not adopted:
+            if coupon is not None:
+                coupon_redeem(coupon=coupon, tenant=tenant, subscription=subscription, discount_paise=discount, now=now)
+            if not reusable:
+                _razorpay_subscription_create(subscription, link, gateway, actor_email=actor_email, now=now)
+    if adopted:
+        raise Conflict(
+            "The earlier checkout was already authorised; this workspace is subscribed. Change plan instead.",
+            code="subscription_exists",
+        )
     return Checkout(
         key_id=settings.RAZORPAY_KEY_ID,
         subscription_id=str(subscription.razorpay_subscription_id),
@@ -337,6 +312,72 @@ def checkout_start(
         discount_paise=discount,
         coupon=coupon.code if coupon else "",
     )
+
+
+def _retire_unpaid_checkout(subscription: Subscription, gateway: Any, *, now: datetime) -> bool:
+    """Before a new checkout replaces an unpaid one: if the customer authorised the old one after
+    all, adopt it (returns True); otherwise cancel it at Razorpay so it can never charge."""
+    old_id = str(subscription.razorpay_subscription_id)
+    entity = call("subscription.fetch", gateway.subscription.fetch, old_id)
+    if entity.get("status") in ("authenticated", "active"):
+        subscription_apply(
+            subscription=subscription,
+            entity=entity,
+            as_of=now,
+            source=SubscriptionChange.Source.CHECKOUT,
+            force=True,
+            now=now,
+        )
+        return True
+    if entity.get("status") == "created":
+        call("subscription.cancel", gateway.subscription.cancel, old_id, {"cancel_at_cycle_end": 0})
+    return False
+
+
+def _razorpay_subscription_create(
+    subscription: Subscription, link: RazorpayPlan, gateway: Any, *, actor_email: str, now: datetime
+) -> None:
+    tenant = subscription.tenant
+    if not subscription.razorpay_customer_id:
+        customer = call(
+            "customer.create",
+            gateway.customer.create,
+            {
+                "name": tenant.name[:50],
+                "email": actor_email,
+                "fail_existing": "0",
+                "notes": {"tenant": tenant.schema_name},
+            },
+        )
+        subscription.razorpay_customer_id = customer["id"]
+    data: dict[str, Any] = {
+        "plan_id": link.razorpay_plan_id,
+        "customer_id": subscription.razorpay_customer_id,
+        "total_count": TOTAL_COUNT[Interval(link.interval)],
+        "quantity": 1,
+        "customer_notify": 1,
+        "notes": {"tenant": tenant.schema_name},
+    }
+    if subscription.trial_ends_at and subscription.trial_ends_at > now + timedelta(hours=1):
+        data["start_at"] = int(subscription.trial_ends_at.timestamp())  # first charge when the trial ends
+    created = call("subscription.create", gateway.subscription.create, data)
+    from_status = subscription.status
+    subscription.razorpay_subscription_id = created["id"]
+    subscription.checkout_plan_id = link.razorpay_plan_id
+    subscription.razorpay_short_url = str(created.get("short_url") or "")[:200]
+    subscription.status = Status.CREATED  # the plan and entitlements stay as they are until authorised
+    subscription.state_as_of, subscription.state_rank = None, 0
+    subscription.save()
+    _record_change(
+        subscription,
+        source=SubscriptionChange.Source.CHECKOUT,
+        from_status=from_status,
+        from_plan=subscription.plan,
+        actor_email=actor_email,
+        note=f"checkout started for {link.plan.name} ({link.interval})",
+        always=True,
+    )
+    _sync_tenant(subscription, now=now)
 
 
 def checkout_complete(*, tenant: Tenant, payment_id: Any, subscription_id: Any, signature: Any) -> Subscription:
@@ -360,7 +401,7 @@ def checkout_complete(*, tenant: Tenant, payment_id: Any, subscription_id: Any, 
             raise ValidationFailed.for_field("razorpay_subscription_id", "Not this workspace's subscription.")
         entity = call("subscription.fetch", gateway.subscription.fetch, subscription_id)
         payment = call("payment.fetch", gateway.payment.fetch, payment_id)
-        payment_settle(payment=payment, subscription=subscription)
+        payment_settle(payment=payment, subscription=subscription, entity=entity)
         subscription_apply(
             subscription=subscription,
             entity=entity,
@@ -388,11 +429,22 @@ def payment_record(*, payment: dict[str, Any], subscription: Subscription | None
         return _payment_upsert(str(payment["id"])[:40], values)
 
 
+STALE_PAYMENT_STATUSES = {
+    "captured": ("created", "authorized", "failed"),
+    "refunded": ("created", "authorized", "failed", "captured"),
+}
+
+
 def _payment_upsert(payment_id: str, values: dict[str, Any]) -> Payment:
     record, created = Payment.objects.select_for_update().get_or_create(razorpay_payment_id=payment_id, defaults=values)
     if not created:
-        # A captured or refunded payment never goes back to authorised (events arrive in any order).
-        if record.status in ("captured", "refunded") and values["status"] in ("created", "authorized", "failed"):
+        # A captured payment never goes back to authorised, a refunded one never back to captured
+        # (events arrive in any order).
+        late = {
+            "captured": ("created", "authorized", "failed"),
+            "refunded": ("created", "authorized", "failed", "captured"),
+        }
+        if values["status"] in late.get(record.status, ()):
             values.pop("status")
         for field, value in values.items():
             setattr(record, field, value)
@@ -402,12 +454,20 @@ def _payment_upsert(payment_id: str, values: dict[str, Any]) -> Payment:
     return record
 
 
-def payment_settle(*, payment: dict[str, Any], subscription: Subscription) -> Payment:
-    """Record a subscription payment; once captured it is invoiced (exactly once, by payment id)."""
+def payment_settle(*, payment: dict[str, Any], subscription: Subscription, entity: dict[str, Any]) -> Payment:
+    """Record a subscription charge; once captured it is invoiced (exactly once, by payment id) for
+    what Razorpay's subscription ``entity`` of that charge says was bought: plan and period."""
     record = payment_record(payment=payment, subscription=subscription)
     if record.status == "captured":
-        invoice_issue_for_payment(payment=record)
+        invoice_issue_for_payment(payment=record, charge=charge_from_entity(subscription, entity))
     return record
 
 
-# Later billing features (GST invoices, referral credits) register here; each must be idempotent.
+def charge_from_entity(subscription: Subscription, entity: dict[str, Any]) -> Charge:
+    link = RazorpayPlan.objects.select_related("plan").filter(razorpay_plan_id=entity.get("plan_id")).first()
+    return Charge(
+        plan=link.plan if link else subscription.plan,
+        interval=link.interval if link else subscription.interval,
+        period_start=_timestamp(entity.get("current_start")),
+        period_end=_timestamp(entity.get("current_end")),
+    )

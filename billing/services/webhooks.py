@@ -78,11 +78,16 @@ def _handle_subscription_event(event: WebhookEvent) -> str:
     entity = _entity(event, "subscription")
     subscription = _locked_subscription(entity and entity["id"])
     if entity is None or subscription is None:
-        return "unknown subscription"
+        if event.event in MONEY_EVENTS:
+            # A subscription we do not know is authorised or charging: money may be taken without
+            # a record here. Fail loudly (retried, then left FAILED in the admin for staff).
+            logger.error("webhook_unknown_subscription", extra={"event": event.event, "event_id": event.event_id})
+            raise UnknownSubscription(str(entity and entity.get("id")))
+        raise EventIgnored("a subscription that is not (or no longer) a workspace's")
     event.subscription = subscription
     payment = _entity(event, "payment")
-    if payment is not None:
-        payment_settle(payment=payment, subscription=subscription)
+    if payment is not None:  # subscription.charged: the entity is the subscription right after this charge
+        payment_settle(payment=payment, subscription=subscription, entity=entity)
     applied = subscription_apply(
         subscription=subscription,
         entity=entity,
@@ -96,7 +101,7 @@ def _handle_subscription_event(event: WebhookEvent) -> str:
 def _handle_payment_event(event: WebhookEvent) -> str:
     payment = _entity(event, "payment")
     if payment is None:
-        return "no payment entity"
+        raise EventIgnored("no payment entity")
     known = Payment.objects.filter(razorpay_payment_id=str(payment["id"])).select_related("subscription").first()
     notes: dict[str, Any] = payment["notes"] if isinstance(payment.get("notes"), dict) else {}
     subscription = (known.subscription if known else None) or _locked_subscription(notes.get("subscription_id"))
@@ -107,19 +112,21 @@ def _handle_payment_event(event: WebhookEvent) -> str:
 
 
 def _handle_invoice_paid(event: WebhookEvent) -> str:
+    """Records the payment; the tax invoice comes from subscription.charged, whose subscription
+    entity says which plan and period the charge paid for (so it never depends on arrival order)."""
     invoice, payment = _entity(event, "invoice"), _entity(event, "payment")
     subscription = _locked_subscription(invoice and invoice.get("subscription_id"))
     if subscription is None or payment is None:
-        return "not a subscription invoice of ours"
+        raise EventIgnored("not a subscription invoice of ours")
     event.subscription = subscription
-    payment_settle(payment=payment, subscription=subscription)
+    payment_record(payment=payment, subscription=subscription)
     return ""
 
 
 def _handle_refund_event(event: WebhookEvent) -> str:
     refund = _entity(event, "refund")
     if refund is None:
-        return "no refund entity"
+        raise EventIgnored("no refund entity")
     return refund_from_webhook(entity=refund, processed=event.event == "refund.processed")
 
 
@@ -148,6 +155,17 @@ WEBHOOK_HANDLERS = {
 }
 
 
+MONEY_EVENTS = frozenset({"subscription.authenticated", "subscription.activated", "subscription.charged"})
+
+
+class EventIgnored(Exception):
+    """Stored and recognised, but nothing of ours to change."""
+
+
+class UnknownSubscription(Exception):
+    """A money event for a Razorpay subscription no workspace has."""
+
+
 class WebhookProcessingError(Exception):
     """A stored webhook whose effect failed; the task retries it and staff can replay it."""
 
@@ -170,6 +188,8 @@ def webhook_process(*, event_pk: int, replay: bool = False) -> WebhookEvent:
                 with transaction.atomic():
                     note = handler(event)
                 event.status, event.error = WebhookEvent.Status.PROCESSED, note
+            except EventIgnored as ignored:
+                event.status, event.error = WebhookEvent.Status.IGNORED, str(ignored)
             except Exception as exc:  # noqa: BLE001 - recorded on the event, then re-raised for the retry
                 failure = exc
                 event.status, event.error = WebhookEvent.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]

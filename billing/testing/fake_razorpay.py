@@ -59,6 +59,8 @@ class FakeRazorpay:
     outbox: list[Delivery] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     fail_next: int = 0  # answer the next N API calls with a 500 (provider outage)
+    fail_paths: list[str] = field(default_factory=list)  # regexes of "METHOD /path" answered with a 500
+    time_out_after: list[str] = field(default_factory=list)  # "METHOD /path" done, then the answer is lost
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -206,11 +208,16 @@ class FakeRazorpay:
         if self.fail_next > 0:
             self.fail_next -= 1
             return 500, _error("SERVER_ERROR", "The server encountered an error.")
+        if any(re.fullmatch(pattern, f"{method} {path}") for pattern in self.fail_paths):
+            return 500, _error("SERVER_ERROR", "The server encountered an error.")
         with self._lock:
             for pattern, verb, handler in ROUTES:
                 match = re.fullmatch(pattern, path)
                 if match and verb == method:
-                    return handler(self, body, *match.groups())
+                    status, answer = handler(self, body, *match.groups())
+                    if any(re.fullmatch(p, f"{method} {path}") for p in self.time_out_after):
+                        return 504, _error("GATEWAY_ERROR", "Request timed out.")  # done, but the answer is lost
+                    return status, answer
         return 404, _error("BAD_REQUEST_ERROR", "The requested URL was not found on the server.")
 
     def _customer_create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -359,6 +366,19 @@ class FakeRazorpay:
         return 200, refund
 
 
+def _addon_delete(fake: FakeRazorpay, body: dict[str, Any], addon_id: str) -> tuple[int, dict[str, Any]]:
+    addon = fake.addons.get(addon_id)
+    if addon is None or addon["invoice_id"]:
+        return 400, _error("BAD_REQUEST_ERROR", "The addon cannot be deleted.")
+    del fake.addons[addon_id]
+    return 204, {}
+
+
+def _payment_refunds(fake: FakeRazorpay, body: dict[str, Any], payment_id: str) -> tuple[int, dict[str, Any]]:
+    items = [r for r in fake.refunds.values() if r["payment_id"] == payment_id]
+    return 200, {"entity": "collection", "count": len(items), "items": items}
+
+
 def _error(code: str, description: str, *, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "description": description, "source": "business", "field": field}}
 
@@ -376,6 +396,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     (r"/v1/subscriptions/([\w]+)/addons", "POST", FakeRazorpay._addon_create),
     (r"/v1/payments/([\w]+)", "GET", FakeRazorpay._payment_fetch),
     (r"/v1/payments/([\w]+)/refund", "POST", FakeRazorpay._payment_refund),
+    (r"/v1/payments/([\w]+)/refunds", "GET", _payment_refunds),
+    (r"/v1/addons/([\w]+)", "DELETE", _addon_delete),
 ]
 
 
@@ -398,7 +420,7 @@ def _handler_for(fake: FakeRazorpay) -> type[BaseHTTPRequestHandler]:
             self._reply(status, payload)
 
         def _reply(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

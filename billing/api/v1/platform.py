@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -44,7 +45,7 @@ class MonthMetricsSerializer(serializers.Serializer[MonthMetrics]):
 
 def months_param(request: Request) -> int:
     raw = request.query_params.get("months", "12")
-    if not raw.isdigit() or not 1 <= int(raw) <= 60:
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= 60:
         raise ValidationFailed.for_field("months", "A whole number from 1 to 60.")
     return int(raw)
 
