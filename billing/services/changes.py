@@ -5,6 +5,7 @@ through the SDK, and applies Razorpay's answer in the same transaction."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -36,9 +37,14 @@ def _quote_for(subscription: Subscription, plan_code: Any, interval: Any) -> Pla
         raise ValidationFailed.for_field(
             "interval", "Monthly and yearly cannot be swapped mid-period: cancel, then choose again at renewal."
         )
+    now = timezone.now()
     if plan.code == subscription.plan.code:
-        raise Conflict(f"This workspace is already on {plan.name}.", code="same_plan")
-    return plan_change_quote(subscription=subscription, plan=plan, interval=interval, now=timezone.now())
+        if subscription.scheduled_plan_id is None:
+            raise Conflict(f"This workspace is already on {plan.name}.", code="same_plan")
+        # Choosing the current plan again calls off the scheduled downgrade.
+        quote = plan_change_quote(subscription=subscription, plan=plan, interval=interval, now=now)
+        return replace(quote, kind="keep", effective="now", effective_at=now)
+    return plan_change_quote(subscription=subscription, plan=plan, interval=interval, now=now)
 
 
 def subscription_change_quote(*, tenant: Tenant, plan_code: Any, interval: Any = None) -> PlanChangeQuote:
@@ -66,6 +72,22 @@ def subscription_change_plan(
         quote = _quote_for(subscription, plan_code, interval)
         now = timezone.now()
         sub_id = str(subscription.razorpay_subscription_id)
+        if quote.kind == "keep":
+            call("subscription.cancel_scheduled_changes", gateway.subscription.cancel_scheduled_changes, sub_id)
+            scheduled = subscription.scheduled_plan
+            subscription.scheduled_plan = None
+            subscription.checkout_plan_id = link.razorpay_plan_id
+            subscription.save(update_fields=["scheduled_plan", "checkout_plan_id", "updated_at"])
+            _record_change(
+                subscription,
+                source=SubscriptionChange.Source.API,
+                from_status=subscription.status,
+                from_plan=subscription.plan,
+                actor_email=actor_email,
+                note=f"scheduled change to {scheduled.name if scheduled else '-'} called off",
+                always=True,
+            )
+            return subscription, quote
         if quote.effective == "period_end":
             call(
                 "subscription.edit",

@@ -374,6 +374,15 @@ def _addon_delete(fake: FakeRazorpay, body: dict[str, Any], addon_id: str) -> tu
     return 204, {}
 
 
+def _cancel_scheduled(fake: FakeRazorpay, body: dict[str, Any], sub_id: str) -> tuple[int, dict[str, Any]]:
+    sub = fake.subscriptions.get(sub_id)
+    if sub is None:
+        return 400, _error("BAD_REQUEST_ERROR", "The id provided does not exist")
+    sub.pop("scheduled_plan_id", None)
+    sub["has_scheduled_changes"] = False
+    return 200, sub
+
+
 def _payment_refunds(fake: FakeRazorpay, body: dict[str, Any], payment_id: str) -> tuple[int, dict[str, Any]]:
     items = [r for r in fake.refunds.values() if r["payment_id"] == payment_id]
     return 200, {"entity": "collection", "count": len(items), "items": items}
@@ -397,6 +406,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     (r"/v1/payments/([\w]+)", "GET", FakeRazorpay._payment_fetch),
     (r"/v1/payments/([\w]+)/refund", "POST", FakeRazorpay._payment_refund),
     (r"/v1/payments/([\w]+)/refunds", "GET", _payment_refunds),
+    (r"/v1/subscriptions/([\w]+)/cancel_scheduled_changes", "POST", _cancel_scheduled),
     (r"/v1/addons/([\w]+)", "DELETE", _addon_delete),
 ]
 

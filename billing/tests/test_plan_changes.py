@@ -168,3 +168,28 @@ def test_plan_change_refuses_bad_input_and_trials(alpha: TenantFixture, razorpay
         response = client.post("/api/v1/billing/subscription/change/", body, content_type=JSON)
         assert response.status_code == 400, body
     assert razorpay.requests == []
+
+
+def test_choosing_the_current_plan_calls_off_a_scheduled_downgrade(
+    alpha: TenantFixture, razorpay: FakeRazorpay, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    t0 = (timezone.now() + timedelta(days=20)).replace(microsecond=0)
+    sub_id = _paid(alpha, razorpay, django_capture_on_commit_callbacks, "premium", t0)
+    client = alpha.key_client()
+    with time_machine.travel(t0 + timedelta(days=5), tick=False):
+        client.post("/api/v1/billing/subscription/change/", {"plan": "starter"}, content_type=JSON)
+        assert razorpay.subscriptions[sub_id]["scheduled_plan_id"]
+        quote = client.get("/api/v1/billing/subscription/change-quote/?plan=premium").json()
+        assert (quote["kind"], quote["proration_total_paise"], quote["next_payment_total_paise"]) == (
+            "keep",
+            0,
+            117_882,
+        )
+        kept = client.post("/api/v1/billing/subscription/change/", {"plan": "premium"}, content_type=JSON)
+        assert kept.status_code == 200
+        assert Subscription.objects.get(tenant=alpha.tenant).scheduled_plan is None
+        assert "scheduled_plan_id" not in razorpay.subscriptions[sub_id]
+    t1 = t0 + timedelta(days=30)
+    with time_machine.travel(t1, tick=False):
+        razorpay.clock = int(t1.timestamp())
+        assert razorpay.charge(sub_id)["amount"] == 117_882  # still Premium

@@ -144,7 +144,10 @@ class PlanChangeQuoteSerializer(serializers.Serializer[Any]):
     plan_code = serializers.CharField()
     plan_name = serializers.CharField()
     interval = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["upgrade", "downgrade"])
+    kind = serializers.ChoiceField(
+        choices=["upgrade", "downgrade", "keep"],
+        help_text="keep: the current plan again calls off a scheduled downgrade.",
+    )
     effective = serializers.ChoiceField(choices=["now", "period_end"])
     effective_at = serializers.DateTimeField()
     proration_taxable_paise = serializers.IntegerField(help_text="Price difference for the rest of this period.")
