@@ -8,6 +8,7 @@ from django.urls import include, path
 tenant_api = [
     path("api/v1/", include("tenants.api.v1.urls")),
     path("api/v1/billing/", include("billing.api.v1.urls")),
+    path("api/v1/ai/", include("ai_engine.api.v1.urls")),
 ]
 platform_api = [
     path("api/v1/platform/", include("tenants.api.v1.platform_urls")),

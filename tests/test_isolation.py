@@ -79,6 +79,7 @@ COLLECTIONS = [
     "/api/v1/billing/referral/",
     "/api/v1/billing/payments/",
     "/api/v1/export/",
+    "/api/v1/ai/requests/",
 ]
 
 
@@ -157,6 +158,7 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
         client.patch("/api/v1/tenant/", {"display_name": "pwned"}, content_type="application/json").status_code == 401
     )
     for path, body in (
+        ("/api/v1/ai/complete/", {"task": "short", "messages": [{"role": "user", "content": "x"}]}),
         ("/api/v1/billing/subscription/change/", {"plan": "premium"}),
         ("/api/v1/billing/subscription/cancel/", {}),
         ("/api/v1/billing/subscription/pause/", {}),

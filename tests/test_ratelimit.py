@@ -23,6 +23,7 @@ from billing.models import Plan
 from billing.selectors import Entitlements, entitlements_for
 from suresh_ai.api import ratelimit
 from suresh_ai.api.ratelimit import rate_limit_hit, refusals_count
+from suresh_ai.redisclient import redis_client
 from suresh_ai.testing import TenantFixture, key_with
 from tenants.models import Tenant
 from tenants.selectors import tenancy_cache
@@ -225,12 +226,12 @@ def test_bypass_and_disabled_limits_admit_everything(alpha: TenantFixture, setti
 
 def test_unreachable_redis_fails_open(alpha: TenantFixture, settings: Any) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    ratelimit._client.cache_clear()
+    redis_client.cache_clear()
     ratelimit._script.cache_clear()
     try:
         response = alpha.key_client().get(ME)
     finally:
-        ratelimit._client.cache_clear()
+        redis_client.cache_clear()
         ratelimit._script.cache_clear()
     assert response.status_code == 200
     assert "RateLimit-Limit" not in response.headers

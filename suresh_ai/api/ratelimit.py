@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from billing.selectors import entitlements_for_tenant
+from suresh_ai.redisclient import redis_client
 
 logger = logging.getLogger(__name__)
 ViewFunc = Callable[..., HttpResponseBase]
@@ -72,9 +73,8 @@ class RateLimitResult:
         return headers
 
 
-@lru_cache(maxsize=1)
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return redis_client()
 
 
 @lru_cache(maxsize=1)

@@ -19,8 +19,8 @@ _ERRORS = {
     413: "Request body too large.",
     429: "Rate limit exceeded; see Retry-After.",
     500: "Unexpected server error.",
-    503: "The payment provider is not configured or not answering (codes payments_not_configured, "
-    "payment_provider_error); nothing was changed.",
+    503: "A provider we depend on is not configured or not answering (payments_not_configured, "
+    "payment_provider_error, ai_provider_not_configured, ai_provider_unavailable); nothing was changed.",
 }
 
 

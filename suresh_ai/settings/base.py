@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TenantStatusEnum": "tenants.models.Tenant.Status",
         "InvitationStatusEnum": "tenants.models.Invitation.Status",
+        "RoleEnum": "tenants.models.Role",
+        "ChatRoleEnum": ["system", "user", "assistant"],
     },
 }
 
@@ -288,6 +290,24 @@ BILLING_SELLER_GSTIN = env.str("BILLING_SELLER_GSTIN", default="")
 BILLING_SELLER_ADDRESS = env.str("BILLING_SELLER_ADDRESS", default="")
 BILLING_SELLER_STATE_CODE = env.str("BILLING_SELLER_STATE_CODE", default="29")
 BILLING_SAC_CODE = env.str("BILLING_SAC_CODE", default="998315")
+
+# --- AI engine (issue 4; docs/ai.md) -------------------------------------------------------------
+# Groq (official SDK). Without a key (and without an OpenAI-compatible server) AI endpoints answer 503.
+GROQ_API_KEY = env.str("GROQ_API_KEY", default="")
+GROQ_BASE_URL = env.str("GROQ_BASE_URL", default="https://api.groq.com")
+# Any OpenAI-compatible server (OpenAI, Together, a local Ollama or vLLM) through the openai SDK.
+AI_OPENAI_BASE_URL = env.str("AI_OPENAI_BASE_URL", default="")
+AI_OPENAI_API_KEY = env.str("AI_OPENAI_API_KEY", default="")
+# Models served there: name:context_window:usd_per_million_input:usd_per_million_output, comma-separated.
+AI_OPENAI_MODELS = env.list("AI_OPENAI_MODELS", default=[])
+# Routing by task: models tried in order (fallback on timeout, 5xx, 429).
+AI_ROUTE_LONG_FORM = env.list("AI_ROUTE_LONG_FORM", default=["llama-3.3-70b-versatile", "llama-3.1-8b-instant"])
+AI_ROUTE_SHORT = env.list("AI_ROUTE_SHORT", default=["llama-3.1-8b-instant", "llama-3.3-70b-versatile"])
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=30.0)
+AI_RETRIES_PER_MODEL = env.int("AI_RETRIES_PER_MODEL", default=1)
+AI_MAX_RETRY_AFTER_SECONDS = env.float("AI_MAX_RETRY_AFTER_SECONDS", default=5.0)
+AI_BACKOFF_SECONDS = env.float("AI_BACKOFF_SECONDS", default=0.25)
+AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=300)
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"

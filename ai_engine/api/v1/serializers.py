@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ai_engine.catalogue import TASKS
+from ai_engine.models import AIRequest
+from suresh_ai.api.serializers import CachedFieldsMixin
+from suresh_ai.api.views import StrictSerializerMixin
+
+
+class MessageSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class CompleteRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    task = serializers.ChoiceField(choices=list(TASKS), help_text="long_form (writing) or short (answers).")
+    messages = MessageSerializer(many=True)
+    temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
+    max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+    cache = serializers.BooleanField(default=True, help_text="false: always ask the model.")
+
+
+class AttemptSerializer(serializers.Serializer[Any]):
+    model = serializers.CharField()
+    provider = serializers.CharField()
+    status = serializers.CharField()
+    latency_ms = serializers.IntegerField()
+
+
+class CompletionSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    model = serializers.CharField()
+    provider = serializers.CharField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    cost_usd_micros = serializers.IntegerField(help_text="Millionths of a US dollar.")
+    latency_ms = serializers.IntegerField()
+    cached = serializers.BooleanField()
+    request_id = serializers.IntegerField(allow_null=True)
+    attempts = AttemptSerializer(many=True)
+
+
+class AIRequestSerializer(CachedFieldsMixin, serializers.ModelSerializer[AIRequest]):
+    class Meta:
+        model = AIRequest
+        fields = (
+            "id",
+            "created_at",
+            "task",
+            "template",
+            "provider",
+            "model",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd_micros",
+            "cost_saved_usd_micros",
+            "latency_ms",
+            "cache_hit",
+            "outcome",
+            "attempts",
+        )
+        read_only_fields = fields

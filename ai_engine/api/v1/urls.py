@@ -1,0 +1,8 @@
+from django.urls import path
+
+from ai_engine.api.v1 import views
+
+urlpatterns = [
+    path("complete/", views.CompleteView.as_view(), name="api-ai-complete"),
+    path("requests/", views.AIRequestListView.as_view(), name="api-ai-requests"),
+]

@@ -1,0 +1,63 @@
+"""AI API: one completion through the gateway, and the metering log. Thin views."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ai_engine import services
+from ai_engine.api.v1 import serializers as s
+from ai_engine.models import AIRequest
+from suresh_ai.api.views import BaseAPIView, BaseListAPIView
+from suresh_ai.tenancy import request_tenant
+from tenants.models import Role
+from tenants.permissions import principal_for
+
+
+class CompleteView(BaseAPIView):
+    write_role = Role.ANALYST
+    write_scope = "write"
+    uses_payment_provider = True  # documents the 503s (no AI provider configured or answering)
+
+    @extend_schema(
+        request=s.CompleteRequestSerializer,
+        responses=s.CompletionSerializer,
+        summary="One AI completion through the gateway (routing, fallback, cache, quota, metering)",
+        tags=["ai"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.CompleteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        principal = principal_for(request)
+        actor = services.Actor(
+            user_id=principal.user.pk if principal and principal.user else None,
+            api_key_id=principal.api_key.pk if principal and principal.api_key else None,
+        )
+        completion = services.ai_complete(
+            tenant=request_tenant(request),
+            task=data["task"],
+            messages=[dict(m) for m in data["messages"]],
+            actor=actor,
+            temperature=data.get("temperature"),
+            max_tokens=data.get("max_tokens"),
+            use_cache=data["cache"],
+        )
+        return Response(s.CompletionSerializer(asdict(completion)).data)
+
+
+class AIRequestListView(BaseListAPIView):
+    serializer_class = s.AIRequestSerializer
+    read_role = Role.ADMIN
+
+    def get_queryset(self) -> QuerySet[AIRequest]:
+        return AIRequest.objects.all()  # the tenant's own schema: only its requests exist here
+
+    @extend_schema(summary="Metering: every AI request with model, tokens, cost, latency and outcome", tags=["ai"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)

@@ -1,0 +1,185 @@
+"""The AI gateway through the real groq and openai SDKs against a local fake provider."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.db import connection, connections
+from django.test import override_settings
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from ai_engine.models import AIRequest
+from ai_engine.quota import quota_key, quota_used
+from ai_engine.services import Actor, QuotaExceeded, ai_complete
+from ai_engine.testing.fake_llm import FakeLLM
+from suresh_ai.redisclient import redis_client
+from suresh_ai.testing import TenantFixture
+
+JSON = "application/json"
+ASK = {"task": "long_form", "messages": [{"role": "user", "content": "Describe our mango pickle"}]}
+
+
+def test_without_a_provider_the_api_says_which_setting_to_set(alpha: TenantFixture) -> None:
+    with override_settings(GROQ_API_KEY="", AI_OPENAI_BASE_URL=""):
+        response = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
+    assert response.status_code == 503
+    assert response.json()["code"] == "ai_provider_not_configured"
+    assert "GROQ_API_KEY" in response.json()["message"]
+
+
+def test_a_completion_is_metered(alpha: TenantFixture, llm: FakeLLM) -> None:
+    response = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["text"] == "[fake llama-3.3-70b-versatile] reply to: Describe our mango pickle"
+    assert (data["model"], data["provider"], data["cached"]) == ("llama-3.3-70b-versatile", "groq", False)
+    # The fake counts words as tokens: 4 in, 8 out; at $0.59 and $0.79 per million tokens that is
+    # 4 x 0.59 + 8 x 0.79 = 8.68 micro-USD, rounded to 9.
+    assert (data["prompt_tokens"], data["completion_tokens"], data["cost_usd_micros"]) == (4, 8, 9)
+    with schema_context(alpha.tenant.schema_name):
+        record = AIRequest.objects.get()
+    assert (record.outcome, record.model, record.cost_usd_micros, record.api_key_id is not None) == (
+        "ok",
+        "llama-3.3-70b-versatile",
+        9,
+        True,
+    )
+    assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 1
+
+
+def test_identical_requests_are_cached_per_tenant(alpha: TenantFixture, beta: TenantFixture, llm: FakeLLM) -> None:
+    first = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    again = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert (again["cached"], again["text"]) == (True, first["text"])
+    assert sum(llm.calls.values()) == 1  # the provider saw one call
+    bypass = alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "cache": False}, content_type=JSON).json()
+    assert bypass["cached"] is False
+    other = beta.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert other["cached"] is False  # never another tenant's entry
+    assert sum(llm.calls.values()) == 3
+    with schema_context(alpha.tenant.schema_name):
+        hit = AIRequest.objects.get(cache_hit=True)
+    assert (hit.outcome, hit.cost_saved_usd_micros, hit.cost_usd_micros) == ("cached", 9, 0)
+    assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 2  # hits are free
+
+
+def test_5xx_retries_then_falls_back_and_records_every_attempt(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {"llama-3.3-70b-versatile": ["500", "503"]}
+    data = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert data["model"] == "llama-3.1-8b-instant"
+    assert [(a["model"], a["status"]) for a in data["attempts"]] == [
+        ("llama-3.3-70b-versatile", "server_error"),
+        ("llama-3.3-70b-versatile", "server_error"),
+        ("llama-3.1-8b-instant", "ok"),
+    ]
+
+
+def test_429_waits_for_retry_after_then_retries(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {"llama-3.3-70b-versatile": ["429"]}
+    data = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert data["model"] == "llama-3.3-70b-versatile"
+    assert [a["status"] for a in data["attempts"]] == ["rate_limited", "ok"]
+
+
+def test_a_retry_after_longer_than_we_wait_moves_to_the_next_model(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.retry_after = "60"
+    llm.script = {"llama-3.3-70b-versatile": ["429"]}
+    data = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert [(a["model"], a["status"]) for a in data["attempts"]] == [
+        ("llama-3.3-70b-versatile", "rate_limited"),
+        ("llama-3.1-8b-instant", "ok"),
+    ]
+
+
+def test_a_slow_provider_times_out_and_the_openai_compatible_one_answers(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {
+        "llama-3.3-70b-versatile": ["slow", "slow"],
+        "llama-3.1-8b-instant": ["503", "503"],
+    }
+    data = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert (data["model"], data["provider"]) == ("local-fallback", "openai_compatible")  # through the openai SDK
+    assert [a["status"] for a in data["attempts"]] == ["timeout", "timeout", "server_error", "server_error", "ok"]
+
+
+def test_when_every_provider_fails_the_quota_is_given_back(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {
+        name: ["500", "500"] for name in ("llama-3.3-70b-versatile", "llama-3.1-8b-instant", "local-fallback")
+    }
+    response = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
+    assert response.status_code == 503
+    assert response.json()["code"] == "ai_provider_unavailable"
+    assert len(response.json()["detail"]["attempts"]) == 6
+    assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 0
+    with schema_context(alpha.tenant.schema_name):
+        assert AIRequest.objects.get().outcome == "failed"
+
+
+def test_bad_input_is_a_400_naming_the_field(alpha: TenantFixture, llm: FakeLLM) -> None:
+    client = alpha.key_client()
+    for body, field in (
+        ({**ASK, "task": "poem"}, "task"),
+        ({**ASK, "messages": [{"role": "robot", "content": "x"}]}, "messages"),
+        ({**ASK, "messages": []}, "messages"),
+        ({**ASK, "temperature": 5}, "temperature"),
+        ({**ASK, "model": "gpt-9"}, "model"),
+    ):
+        response = client.post("/api/v1/ai/complete/", body, content_type=JSON)
+        assert response.status_code == 400, body
+        assert field in str(response.json()["detail"]), (body, response.json())
+    assert sum(llm.calls.values()) == 0
+
+
+def test_1000_parallel_requests_against_100_left_reach_the_provider_100_times(
+    django_db_setup: None, django_db_blocker: Any, llm: FakeLLM
+) -> None:
+    """Committed data, 40 threads with their own connections, 1,000 requests, no cache; the quota
+    has exactly 100 requests left (the plan's 10,000 less 9,900 already used this month)."""
+    from tenants.models import Tenant
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        tenant = Tenant.objects.get(slug="alpha")
+        key = quota_key(tenant.schema_name, timezone.now())
+        redis_client().set(key, 9_900)
+        outcomes: list[str] = []
+
+        def generate(i: int) -> None:
+            try:
+                with schema_context(tenant.schema_name):
+                    ai_complete(
+                        tenant=tenant,
+                        task="short",
+                        messages=[{"role": "user", "content": f"question {i}"}],
+                        actor=Actor(),
+                        use_cache=False,
+                    )
+                outcomes.append("ok")
+            except QuotaExceeded:
+                outcomes.append("ai_quota_exceeded")
+            finally:
+                connections.close_all()
+
+        try:
+            with ThreadPoolExecutor(max_workers=40) as pool:
+                list(pool.map(generate, range(1_000)))
+            assert outcomes.count("ok") == 100
+            assert outcomes.count("ai_quota_exceeded") == 900
+            assert sum(llm.calls.values()) == 100  # exactly 100 reached the provider
+            assert int(redis_client().get(key) or 0) == 10_000
+        finally:
+            with schema_context(tenant.schema_name):
+                AIRequest.objects.all().delete()
+            redis_client().delete(key)
+
+
+def test_quota_exceeded_over_the_api_names_the_reset(alpha: TenantFixture, llm: FakeLLM) -> None:
+    redis_client().set(quota_key(alpha.tenant.schema_name, timezone.now()), 10_000)  # Pro: 10,000 a month
+    response = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "ai_quota_exceeded"
+    assert body["detail"]["limit"] == 10_000
+    assert body["detail"]["resets_at"].endswith("T00:00:00+00:00")
+    assert sum(llm.calls.values()) == 0
