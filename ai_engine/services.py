@@ -15,6 +15,8 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,22 +109,11 @@ def cache_key(*, schema_name: str, model: ModelSpec, params: dict[str, Any], mes
     return "ai:completion:" + hashlib.sha256(material.encode()).hexdigest()
 
 
-def _call(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, Any]) -> tuple[str, int, int]:
-    """One attempt through the provider's official SDK (its own retries off: we retry and record)."""
-    timeout = settings.AI_TIMEOUT_SECONDS
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """Both SDKs' errors as one attempt status: what the fallback loop decides on."""
     try:
-        if model.provider == GROQ:
-            client: Any = groq.Groq(
-                api_key=settings.GROQ_API_KEY, base_url=settings.GROQ_BASE_URL, timeout=timeout, max_retries=0
-            )
-        else:
-            client = openai.OpenAI(
-                api_key=settings.AI_OPENAI_API_KEY or "not-needed",
-                base_url=settings.AI_OPENAI_BASE_URL,
-                timeout=timeout,
-                max_retries=0,
-            )
-        response = client.chat.completions.create(model=model.name, messages=messages, **params)
+        yield
     except (groq.RateLimitError, openai.RateLimitError) as exc:
         raise _AttemptFailed("rate_limited", _retry_after(exc.response)) from exc
     except (groq.APITimeoutError, openai.APITimeoutError) as exc:
@@ -133,10 +124,47 @@ def _call(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, An
         raise _AttemptFailed("unreachable") from exc
     except (groq.APIStatusError, openai.APIStatusError) as exc:
         raise _AttemptFailed(f"http_{exc.status_code}") from exc
+
+
+def _call(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, Any]) -> tuple[str, int, int]:
+    """One attempt through the provider's official SDK (its own retries off: we retry and record)."""
+    with _provider_errors():
+        response = _client_for(model).chat.completions.create(model=model.name, messages=messages, **params)
     choice = response.choices[0] if response.choices else None
     text = (choice.message.content or "") if choice is not None else ""
     usage = response.usage
     return text, int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
+
+
+def _client_for(model: ModelSpec) -> Any:
+    timeout = settings.AI_TIMEOUT_SECONDS
+    if model.provider == GROQ:
+        return groq.Groq(api_key=settings.GROQ_API_KEY, base_url=settings.GROQ_BASE_URL, timeout=timeout, max_retries=0)
+    return openai.OpenAI(
+        api_key=settings.AI_OPENAI_API_KEY or "not-needed",
+        base_url=settings.AI_OPENAI_BASE_URL,
+        timeout=timeout,
+        max_retries=0,
+    )
+
+
+def _open_stream(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, Any]) -> Iterator[Any]:
+    """Start a streamed completion and wait for its first chunk, so that failures to connect, 429
+    and 5xx surface here (where we can still fall back) rather than in the middle of the answer."""
+    extra = {} if model.provider == GROQ else {"stream_options": {"include_usage": True}}
+    with _provider_errors():
+        stream = _client_for(model).chat.completions.create(
+            model=model.name, messages=messages, stream=True, **extra, **params
+        )
+        iterator = iter(stream)
+        first = next(iterator, None)
+
+    def chunks() -> Iterator[Any]:
+        if first is not None:
+            yield first
+        yield from iterator
+
+    return chunks()
 
 
 def _retry_after(response: httpx.Response | Any) -> float | None:
@@ -154,6 +182,159 @@ def _backoff(attempt: int) -> float:
     return base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not security
 
 
+@dataclass
+class _Request:
+    tenant: Tenant
+    route: list[ModelSpec]
+    params: dict[str, Any]
+    messages: list[dict[str, str]]
+    base: dict[str, Any]
+    started: float = field(default_factory=time.perf_counter)
+    now: Any = None
+
+    def ms(self, since: float | None = None) -> int:
+        return int((time.perf_counter() - (since if since is not None else self.started)) * 1000)
+
+    def key(self, model: ModelSpec) -> str:
+        return cache_key(schema_name=self.tenant.schema_name, model=model, params=self.params, messages=self.messages)
+
+
+def _prepare(
+    *,
+    tenant: Tenant,
+    task: Any,
+    messages: Any,
+    actor: Actor,
+    temperature: Any,
+    max_tokens: Any,
+    template: str = "",
+    template_version: int | None = None,
+) -> _Request:
+    _validate(task, messages, temperature, max_tokens)
+    route = route_for(task)
+    if not route:
+        raise ServiceUnavailable(
+            "No AI provider is configured: set GROQ_API_KEY, or AI_OPENAI_BASE_URL and AI_OPENAI_MODELS.",
+            code="ai_provider_not_configured",
+        )
+    params = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None}
+    base = {
+        "task": task,
+        "template": template,
+        "template_version": template_version,
+        "user_id": actor.user_id,
+        "api_key_id": actor.api_key_id,
+    }
+    clean = [{"role": m["role"], "content": m["content"]} for m in messages]
+    return _Request(tenant=tenant, route=route, params=params, messages=clean, base=base)
+
+
+def _cache_hit(req: _Request) -> tuple[dict[str, Any], AIRequest] | None:
+    for model in req.route:
+        hit = cache.get(req.key(model))
+        if hit is not None:
+            record = AIRequest.objects.create(
+                **req.base,
+                provider=model.provider,
+                model=model.name,
+                prompt_tokens=hit["prompt_tokens"],
+                completion_tokens=hit["completion_tokens"],
+                cost_saved_usd_micros=hit["cost_usd_micros"],
+                latency_ms=req.ms(),
+                cache_hit=True,
+                outcome=AIRequest.Outcome.CACHED,
+            )
+            return hit, record
+    return None
+
+
+def _reserve(req: _Request) -> None:
+    req.now = timezone.now()
+    limit = entitlements_for_tenant(req.tenant).ai_requests_per_month
+    reserved = quota_reserve(schema_name=req.tenant.schema_name, limit=limit, now=req.now)
+    if not reserved.allowed:
+        AIRequest.objects.create(**req.base, outcome=AIRequest.Outcome.QUOTA)
+        raise QuotaExceeded(
+            f"This workspace has used its {limit} AI requests for the month.",
+            detail={"limit": limit, "used": reserved.used, "resets_at": reserved.resets_at.isoformat()},
+        )
+
+
+def _first_success(req: _Request, opener: Any) -> tuple[ModelSpec | None, Any, list[dict[str, Any]], float]:
+    """Try the route's models in order with bounded, jittered retries; every attempt is recorded."""
+    attempts: list[dict[str, Any]] = []
+    for model in req.route:
+        for attempt in range(settings.AI_RETRIES_PER_MODEL + 1):
+            t0 = time.perf_counter()
+            try:
+                result = opener(model, req.messages, req.params)
+            except _AttemptFailed as failure:
+                attempts.append(_attempt(model, failure.status, req.ms(t0)))
+                if failure.status not in RETRYABLE or attempt == settings.AI_RETRIES_PER_MODEL:
+                    break  # next model
+                wait = failure.retry_after if failure.retry_after is not None else _backoff(attempt)
+                if wait > settings.AI_MAX_RETRY_AFTER_SECONDS:
+                    break  # the provider asks for longer than we hold a request: next model
+                time.sleep(wait)
+                continue
+            return model, result, attempts, t0
+    return None, None, attempts, 0.0
+
+
+def _attempt(model: ModelSpec, status: str, latency_ms: int) -> dict[str, Any]:
+    return {"model": model.name, "provider": model.provider, "status": status, "latency_ms": latency_ms}
+
+
+def _succeed(
+    req: _Request,
+    model: ModelSpec,
+    text: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    attempts: list[dict[str, Any]],
+) -> Completion:
+    cost = model.cost_usd_micros(prompt_tokens, completion_tokens)
+    latency = req.ms()
+    record = AIRequest.objects.create(
+        **req.base,
+        provider=model.provider,
+        model=model.name,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd_micros=cost,
+        latency_ms=latency,
+        outcome=AIRequest.Outcome.OK,
+        attempts=attempts,
+    )
+    completion = Completion(
+        text=text,
+        model=model.name,
+        provider=model.provider,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd_micros=cost,
+        latency_ms=latency,
+        cached=False,
+        request_id=record.pk,
+        attempts=attempts,
+    )
+    return completion
+
+
+def _store(req: _Request, model: ModelSpec, completion: Completion) -> None:
+    entry = {k: v for k, v in asdict(completion).items() if k not in ("latency_ms", "cached", "request_id")}
+    cache.set(req.key(model), {**entry, "attempts": []}, settings.AI_CACHE_TTL_SECONDS)
+
+
+def _give_up(req: _Request, attempts: list[dict[str, Any]]) -> None:
+    quota_release(schema_name=req.tenant.schema_name, now=req.now)
+    AIRequest.objects.create(**req.base, latency_ms=req.ms(), outcome=AIRequest.Outcome.FAILED, attempts=attempts)
+    logger.warning("ai_all_attempts_failed", extra={"tenant": req.tenant.schema_name, "attempts": len(attempts)})
+
+
+UNAVAILABLE = "The AI providers did not answer; nothing was charged to your quota. Try again shortly."
+
+
 def ai_complete(
     *,
     tenant: Tenant,
@@ -166,121 +347,102 @@ def ai_complete(
     template: str = "",
     template_version: int | None = None,
 ) -> Completion:
-    _validate(task, messages, temperature, max_tokens)
-    route = route_for(task)
-    if not route:
-        raise ServiceUnavailable(
-            "No AI provider is configured: set GROQ_API_KEY, or AI_OPENAI_BASE_URL and AI_OPENAI_MODELS.",
-            code="ai_provider_not_configured",
-        )
-    params = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None}
-    clean = [{"role": m["role"], "content": m["content"]} for m in messages]
-    started = time.perf_counter()
-    base = {"task": task, "template": template, "template_version": template_version}
-    ids = {"user_id": actor.user_id, "api_key_id": actor.api_key_id}
+    req = _prepare(
+        tenant=tenant,
+        task=task,
+        messages=messages,
+        actor=actor,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        template=template,
+        template_version=template_version,
+    )
+    if use_cache and (found := _cache_hit(req)) is not None:
+        hit, record = found
+        return Completion(**{**hit, "latency_ms": record.latency_ms, "cached": True, "request_id": record.pk})
+    _reserve(req)
+    model, result, attempts, t0 = _first_success(req, _call)
+    if model is None:
+        _give_up(req, attempts)
+        raise ServiceUnavailable(UNAVAILABLE, code="ai_provider_unavailable", detail={"attempts": attempts})
+    attempts.append(_attempt(model, "ok", req.ms(t0)))
+    text, prompt_tokens, completion_tokens = result
+    completion = _succeed(req, model, text, prompt_tokens, completion_tokens, attempts)
     if use_cache:
-        for model in route:
-            hit = cache.get(cache_key(schema_name=tenant.schema_name, model=model, params=params, messages=clean))
-            if hit is not None:
-                latency = int((time.perf_counter() - started) * 1000)
-                record = AIRequest.objects.create(
-                    **base,
-                    **ids,
-                    provider=model.provider,
-                    model=model.name,
-                    prompt_tokens=hit["prompt_tokens"],
-                    completion_tokens=hit["completion_tokens"],
-                    cost_saved_usd_micros=hit["cost_usd_micros"],
-                    latency_ms=latency,
-                    cache_hit=True,
-                    outcome=AIRequest.Outcome.CACHED,
-                )
-                return Completion(**{**hit, "latency_ms": latency, "cached": True, "request_id": record.pk})
-    now = timezone.now()
-    limit = entitlements_for_tenant(tenant).ai_requests_per_month
-    reserved = quota_reserve(schema_name=tenant.schema_name, limit=limit, now=now)
-    if not reserved.allowed:
-        AIRequest.objects.create(**base, **ids, outcome=AIRequest.Outcome.QUOTA)
-        raise QuotaExceeded(
-            f"This workspace has used its {limit} AI requests for the month.",
-            detail={"limit": limit, "used": reserved.used, "resets_at": reserved.resets_at.isoformat()},
+        _store(req, model, completion)
+    return completion
+
+
+@dataclass
+class StreamStart:
+    """A streamed answer that has passed validation, cache and quota: iterate ``events``."""
+
+    events: Iterator[dict[str, Any]]
+
+
+def ai_stream(
+    *,
+    tenant: Tenant,
+    task: Any,
+    messages: Any,
+    actor: Actor,
+    temperature: Any = None,
+    max_tokens: Any = None,
+    use_cache: bool = True,
+) -> StreamStart:
+    """Like ``ai_complete`` but streamed: the checks (input, provider, quota) run now, so they can
+    still be HTTP errors; the returned events are ``{"delta": text}`` pieces, then one
+    ``{"done": {...}}`` (or ``{"error": {...}}``). Fallback happens only before the first piece.
+    A cached answer is replayed as a stream; a streamed answer is cached once it is complete."""
+    req = _prepare(
+        tenant=tenant, task=task, messages=messages, actor=actor, temperature=temperature, max_tokens=max_tokens
+    )
+    if use_cache and (found := _cache_hit(req)) is not None:
+        return StreamStart(_replay(*found))
+    _reserve(req)
+    return StreamStart(_stream_events(req, use_cache=use_cache))
+
+
+def _stream_events(req: _Request, *, use_cache: bool) -> Iterator[dict[str, Any]]:
+    model, chunks, attempts, t0 = _first_success(req, _open_stream)
+    if model is None:
+        _give_up(req, attempts)
+        yield {"error": {"code": "ai_provider_unavailable", "message": UNAVAILABLE, "attempts": attempts}}
+        return
+    pieces: list[str] = []
+    usage = None
+    try:
+        for chunk in chunks:
+            for choice in chunk.choices or []:
+                delta = getattr(choice.delta, "content", None)
+                if delta:
+                    pieces.append(delta)
+                    yield {"delta": delta}
+            usage = getattr(chunk, "usage", None) or getattr(getattr(chunk, "x_groq", None), "usage", None) or usage
+    except (groq.APIError, openai.APIError, httpx.HTTPError) as exc:
+        attempts.append(_attempt(model, "interrupted", req.ms(t0)))
+        AIRequest.objects.create(
+            **req.base,
+            provider=model.provider,
+            model=model.name,
+            outcome=AIRequest.Outcome.FAILED,
+            attempts=attempts,
+            latency_ms=req.ms(),
         )
-    attempts: list[dict[str, Any]] = []
-    for model in route:
-        for attempt in range(settings.AI_RETRIES_PER_MODEL + 1):
-            t0 = time.perf_counter()
-            try:
-                text, prompt_tokens, completion_tokens = _call(model, clean, params)
-            except _AttemptFailed as failure:
-                attempts.append(
-                    {
-                        "model": model.name,
-                        "provider": model.provider,
-                        "status": failure.status,
-                        "latency_ms": int((time.perf_counter() - t0) * 1000),
-                    }
-                )
-                if failure.status not in RETRYABLE or attempt == settings.AI_RETRIES_PER_MODEL:
-                    break  # next model
-                wait = failure.retry_after if failure.retry_after is not None else _backoff(attempt)
-                if wait > settings.AI_MAX_RETRY_AFTER_SECONDS:
-                    break  # the provider asks for longer than we hold a request: next model
-                time.sleep(wait)
-                continue
-            latency = int((time.perf_counter() - started) * 1000)
-            attempts.append(
-                {
-                    "model": model.name,
-                    "provider": model.provider,
-                    "status": "ok",
-                    "latency_ms": int((time.perf_counter() - t0) * 1000),
-                }
-            )
-            cost = model.cost_usd_micros(prompt_tokens, completion_tokens)
-            record = AIRequest.objects.create(
-                **base,
-                **ids,
-                provider=model.provider,
-                model=model.name,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                cost_usd_micros=cost,
-                latency_ms=latency,
-                outcome=AIRequest.Outcome.OK,
-                attempts=attempts,
-            )
-            completion = Completion(
-                text=text,
-                model=model.name,
-                provider=model.provider,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                cost_usd_micros=cost,
-                latency_ms=latency,
-                cached=False,
-                request_id=record.pk,
-                attempts=attempts,
-            )
-            if use_cache:
-                entry = {k: v for k, v in asdict(completion).items() if k not in ("latency_ms", "cached", "request_id")}
-                entry["attempts"] = []
-                cache.set(
-                    cache_key(schema_name=tenant.schema_name, model=model, params=params, messages=clean),
-                    entry,
-                    settings.AI_CACHE_TTL_SECONDS,
-                )
-            return completion
-    quota_release(schema_name=tenant.schema_name, now=now)
-    AIRequest.objects.create(
-        **base,
-        **ids,
-        latency_ms=int((time.perf_counter() - started) * 1000),
-        outcome=AIRequest.Outcome.FAILED,
-        attempts=attempts,
-    )
-    logger.warning("ai_all_attempts_failed", extra={"tenant": tenant.schema_name, "attempts": len(attempts)})
-    raise ServiceUnavailable(
-        "The AI providers did not answer; nothing was charged to your quota. Try again shortly.",
-        code="ai_provider_unavailable",
-        detail={"attempts": attempts},
-    )
+        logger.warning("ai_stream_interrupted", extra={"error": type(exc).__name__})
+        yield {"error": {"code": "ai_stream_interrupted", "message": "The answer stopped part-way."}}
+        return
+    attempts.append(_attempt(model, "ok", req.ms(t0)))
+    prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+    completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+    completion = _succeed(req, model, "".join(pieces), prompt_tokens, completion_tokens, attempts)
+    if use_cache:
+        _store(req, model, completion)
+    yield {"done": {**asdict(completion), "text": None}}
+
+
+def _replay(hit: dict[str, Any], record: AIRequest) -> Iterator[dict[str, Any]]:
+    words = str(hit["text"]).split(" ")
+    for i, word in enumerate(words):
+        yield {"delta": word + (" " if i < len(words) - 1 else "")}
+    yield {"done": {**hit, "text": None, "latency_ms": record.latency_ms, "cached": True, "request_id": record.pk}}

@@ -183,3 +183,57 @@ def test_quota_exceeded_over_the_api_names_the_reset(alpha: TenantFixture, llm: 
     assert body["detail"]["limit"] == 10_000
     assert body["detail"]["resets_at"].endswith("T00:00:00+00:00")
     assert sum(llm.calls.values()) == 0
+
+
+def _events(response: Any) -> list[tuple[str, dict[str, Any]]]:
+    import json
+
+    out = []
+    for block in b"".join(response.streaming_content).decode().strip().split("\n\n"):
+        name, data = "message", ""
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+        out.append((name, json.loads(data)))
+    return out
+
+
+def test_streaming_over_sse_then_replayed_from_the_cache(alpha: TenantFixture, llm: FakeLLM) -> None:
+    body = {**ASK, "stream": True}
+    response = alpha.key_client().post("/api/v1/ai/complete/", body, content_type=JSON)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    events = _events(response)
+    text = "".join(data["delta"] for name, data in events if name == "message")
+    assert text == "[fake llama-3.3-70b-versatile] reply to: Describe our mango pickle"
+    name, done = events[-1]
+    assert name == "done"
+    assert (done["model"], done["completion_tokens"], done["cost_usd_micros"], done["cached"]) == (
+        "llama-3.3-70b-versatile",
+        8,
+        9,
+        False,
+    )
+    again = _events(alpha.key_client().post("/api/v1/ai/complete/", body, content_type=JSON))
+    assert "".join(d["delta"] for n, d in again if n == "message") == text
+    assert again[-1][1]["cached"] is True
+    assert sum(llm.calls.values()) == 1  # the replay came from the cache
+
+
+def test_streaming_falls_back_before_the_first_piece(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {"llama-3.3-70b-versatile": ["503", "503"]}
+    events = _events(alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON))
+    assert events[-1][1]["model"] == "llama-3.1-8b-instant"
+    assert [a["status"] for a in events[-1][1]["attempts"]] == ["server_error", "server_error", "ok"]
+
+
+def test_streaming_quota_and_input_errors_are_still_http_errors(alpha: TenantFixture, llm: FakeLLM) -> None:
+    client = alpha.key_client()
+    assert (
+        client.post("/api/v1/ai/complete/", {**ASK, "stream": True, "task": "x"}, content_type=JSON).status_code == 400
+    )
+    redis_client().set(quota_key(alpha.tenant.schema_name, timezone.now()), 10_000)
+    refused = client.post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON)
+    assert (refused.status_code, refused.json()["code"]) == (429, "ai_quota_exceeded")

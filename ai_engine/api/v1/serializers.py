@@ -21,6 +21,11 @@ class CompleteRequestSerializer(StrictSerializerMixin, serializers.Serializer[An
     temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
     max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=8192)
     cache = serializers.BooleanField(default=True, help_text="false: always ask the model.")
+    stream = serializers.BooleanField(
+        default=False,
+        help_text='true: answer as Server-Sent Events: `data: {"delta"}` pieces, then `event: done` '
+        "(tokens, cost, model) or `event: error`.",
+    )
 
 
 class AttemptSerializer(serializers.Serializer[Any]):

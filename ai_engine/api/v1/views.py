@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,16 +42,33 @@ class CompleteView(BaseAPIView):
             user_id=principal.user.pk if principal and principal.user else None,
             api_key_id=principal.api_key.pk if principal and principal.api_key else None,
         )
-        completion = services.ai_complete(
-            tenant=request_tenant(request),
-            task=data["task"],
-            messages=[dict(m) for m in data["messages"]],
-            actor=actor,
-            temperature=data.get("temperature"),
-            max_tokens=data.get("max_tokens"),
-            use_cache=data["cache"],
-        )
+        kwargs = {
+            "tenant": request_tenant(request),
+            "task": data["task"],
+            "messages": [dict(m) for m in data["messages"]],
+            "actor": actor,
+            "temperature": data.get("temperature"),
+            "max_tokens": data.get("max_tokens"),
+            "use_cache": data["cache"],
+        }
+        if data["stream"]:
+            started = services.ai_stream(**kwargs)
+            response = StreamingHttpResponse(_sse(started.events), content_type="text/event-stream")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # let a proxy pass each event on at once
+            return response  # type: ignore[return-value]
+        completion = services.ai_complete(**kwargs)
         return Response(s.CompletionSerializer(asdict(completion)).data)
+
+
+def _sse(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    for event in events:
+        if "delta" in event:
+            yield f"data: {json.dumps({'delta': event['delta']})}\n\n".encode()
+        elif "done" in event:
+            yield f"event: done\ndata: {json.dumps(event['done'])}\n\n".encode()
+        else:
+            yield f"event: error\ndata: {json.dumps(event['error'])}\n\n".encode()
 
 
 class AIRequestListView(BaseListAPIView):
