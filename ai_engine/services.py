@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import groq
@@ -137,15 +138,21 @@ def _call(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, An
 
 
 def _client_for(model: ModelSpec) -> Any:
-    timeout = settings.AI_TIMEOUT_SECONDS
     if model.provider == GROQ:
-        return groq.Groq(api_key=settings.GROQ_API_KEY, base_url=settings.GROQ_BASE_URL, timeout=timeout, max_retries=0)
-    return openai.OpenAI(
-        api_key=settings.AI_OPENAI_API_KEY or "not-needed",
-        base_url=settings.AI_OPENAI_BASE_URL,
-        timeout=timeout,
-        max_retries=0,
-    )
+        return _groq_client(settings.GROQ_API_KEY, settings.GROQ_BASE_URL, settings.AI_TIMEOUT_SECONDS)
+    return _openai_client(settings.AI_OPENAI_API_KEY, settings.AI_OPENAI_BASE_URL, settings.AI_TIMEOUT_SECONDS)
+
+
+# One SDK client per configuration and process: it holds the HTTP connection pool (keep-alive), so
+# building one per call would cost a new TCP connection each time. Keyed by the settings it uses.
+@lru_cache(maxsize=8)
+def _groq_client(api_key: str, base_url: str, timeout: float) -> groq.Groq:
+    return groq.Groq(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+
+@lru_cache(maxsize=8)
+def _openai_client(api_key: str, base_url: str, timeout: float) -> openai.OpenAI:
+    return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0)
 
 
 def _open_stream(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, Any]) -> Iterator[Any]:
