@@ -115,7 +115,8 @@ def main() -> None:
             t0 = time.perf_counter()
             response = client.post("/api/v1/ai/complete/", body, content_type="application/json")
             hits.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200 and response.json()["cached"], response.content
+            if response.status_code != 200 or not response.json()["cached"]:
+                raise SystemExit(f"cache hit expected, got {response.status_code}: {response.content[:200]!r}")
         with schema_context(tenant.schema_name):
             AIRequest.objects.all().delete()
         provider_calls = sum(fake.calls.values())
