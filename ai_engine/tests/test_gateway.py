@@ -237,3 +237,29 @@ def test_streaming_quota_and_input_errors_are_still_http_errors(alpha: TenantFix
     redis_client().set(quota_key(alpha.tenant.schema_name, timezone.now()), 10_000)
     refused = client.post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON)
     assert (refused.status_code, refused.json()["code"]) == (429, "ai_quota_exceeded")
+
+
+def test_metering_in_the_tenant_admin_for_its_owners_only(alpha: TenantFixture, llm: FakeLLM) -> None:
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
+    owner = Client(HTTP_HOST=alpha.host)
+    owner.force_login(alpha.owner)
+    session = owner.session
+    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=alpha.owner, name="t").persistent_id
+    session.save()
+    page = owner.get("/admin/ai_engine/airequest/")
+    assert page.status_code == 200
+    assert "llama-3.3-70b-versatile" in page.content.decode()
+    staff_view = Client(HTTP_HOST="localhost")
+    from tenants.models import User
+
+    staff = User.objects.create_user(email="staff@platform.in", password="x" * 16, is_staff=True, is_superuser=True)
+    staff_view.force_login(staff)
+    session = staff_view.session
+    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="t").persistent_id
+    session.save()
+    assert staff_view.get("/admin/").status_code == 200  # the public admin lists no AI tables it cannot read
+    assert staff_view.get("/admin/ai_engine/airequest/").status_code in (403, 404)
