@@ -17,6 +17,7 @@ class AIRequest(models.Model):
         CACHED = "cached", "Answered from the cache"
         QUOTA = "quota", "Refused: monthly AI quota used up"
         FAILED = "failed", "Every provider attempt failed"
+        INTERRUPTED = "interrupted", "Stream cut off before the end"
 
     created_at = models.DateTimeField(default=timezone.now)
     user_id = models.BigIntegerField(null=True, blank=True, help_text="tenants.User id (public schema).")
@@ -32,7 +33,7 @@ class AIRequest(models.Model):
     cost_saved_usd_micros = models.PositiveBigIntegerField(default=0, help_text="What a cache hit saved.")
     latency_ms = models.PositiveIntegerField(default=0)
     cache_hit = models.BooleanField(default=False)
-    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
     attempts = models.JSONField(default=list, blank=True, help_text="[{model, provider, status, latency_ms}]")
 
     class Meta:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Iterator
@@ -73,7 +74,7 @@ class _AttemptFailed(Exception):
 
 
 def _validate(task: Any, messages: Any, temperature: Any, max_tokens: Any) -> None:
-    if task not in TASKS:
+    if not isinstance(task, str) or task not in TASKS:
         raise ValidationFailed.for_field("task", f"Choose one of: {', '.join(TASKS)}.")
     if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
         raise ValidationFailed.for_field("messages", f"Send 1 to {MAX_MESSAGES} messages.")
@@ -90,9 +91,13 @@ def _validate(task: Any, messages: Any, temperature: Any, max_tokens: Any) -> No
         total += len(message["content"])
     if total > MAX_CHARS:
         raise ValidationFailed.for_field("messages", f"At most {MAX_CHARS} characters in all.")
-    if temperature is not None and not (isinstance(temperature, int | float) and 0 <= temperature <= 2):
+    if temperature is not None and (
+        isinstance(temperature, bool) or not (isinstance(temperature, int | float) and 0 <= temperature <= 2)
+    ):
         raise ValidationFailed.for_field("temperature", "A number from 0 to 2.")
-    if max_tokens is not None and not (isinstance(max_tokens, int) and 1 <= max_tokens <= 8192):
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool) or not (isinstance(max_tokens, int) and 1 <= max_tokens <= 8192)
+    ):
         raise ValidationFailed.for_field("max_tokens", "A whole number from 1 to 8192.")
 
 
@@ -123,8 +128,19 @@ def _provider_errors() -> Iterator[None]:
         raise _AttemptFailed("server_error") from exc
     except (groq.APIConnectionError, openai.APIConnectionError) as exc:
         raise _AttemptFailed("unreachable") from exc
+    except (
+        groq.AuthenticationError,
+        openai.AuthenticationError,
+        groq.PermissionDeniedError,
+        openai.PermissionDeniedError,
+    ) as exc:
+        raise _AttemptFailed("unauthorized") from exc
     except (groq.APIStatusError, openai.APIStatusError) as exc:
+        if exc.status_code in (400, 413, 422):
+            raise _AttemptFailed("rejected") from exc  # the request itself is wrong: no other model helps
         raise _AttemptFailed(f"http_{exc.status_code}") from exc
+    except (groq.APIError, openai.APIError, ValueError) as exc:  # an answer we cannot read
+        raise _AttemptFailed("bad_response") from exc
 
 
 def _call(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, Any]) -> tuple[str, int, int]:
@@ -132,7 +148,9 @@ def _call(model: ModelSpec, messages: list[dict[str, str]], params: dict[str, An
     with _provider_errors():
         response = _client_for(model).chat.completions.create(model=model.name, messages=messages, **params)
     choice = response.choices[0] if response.choices else None
-    text = (choice.message.content or "") if choice is not None else ""
+    if choice is None or choice.message.content is None:
+        raise _AttemptFailed("bad_response")  # no answer in it: never charge, cache or return it
+    text = choice.message.content
     usage = response.usage
     return text, int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
 
@@ -176,12 +194,18 @@ def _open_stream(model: ModelSpec, messages: list[dict[str, str]], params: dict[
 
 def _retry_after(response: httpx.Response | Any) -> float | None:
     try:
-        return float(response.headers.get("retry-after"))
+        value = float(response.headers.get("retry-after"))
     except (TypeError, ValueError, AttributeError):
         return None
+    return value if math.isfinite(value) and value >= 0 else None  # nonsense: use our back-off
 
 
-RETRYABLE = {"rate_limited", "timeout", "server_error", "unreachable"}
+RETRYABLE = {"rate_limited", "timeout", "server_error", "unreachable", "bad_response"}
+
+
+class RequestRejected(ApplicationError):
+    status_code = 422
+    code = "ai_request_rejected"
 
 
 def _backoff(attempt: int) -> float:
@@ -268,20 +292,38 @@ def _reserve(req: _Request) -> None:
 
 
 def _first_success(req: _Request, opener: Any) -> tuple[ModelSpec | None, Any, list[dict[str, Any]], float]:
-    """Try the route's models in order with bounded, jittered retries; every attempt is recorded."""
+    """Try the route's models in order with bounded, jittered retries, within one overall deadline
+    (``AI_REQUEST_DEADLINE_SECONDS``, under the web worker's timeout); every attempt is recorded.
+    A request the provider rejects as malformed stops at once; a provider that refuses our key is
+    skipped for the rest of the route (and logged: it needs staff)."""
     attempts: list[dict[str, Any]] = []
+    refused: set[str] = set()
+    deadline = req.started + settings.AI_REQUEST_DEADLINE_SECONDS
     for model in req.route:
+        if model.provider in refused:
+            continue
         for attempt in range(settings.AI_RETRIES_PER_MODEL + 1):
+            if time.perf_counter() >= deadline:
+                return None, None, attempts, 0.0
             t0 = time.perf_counter()
             try:
                 result = opener(model, req.messages, req.params)
             except _AttemptFailed as failure:
                 attempts.append(_attempt(model, failure.status, req.ms(t0)))
+                if failure.status == "rejected":
+                    raise RequestRejected(
+                        "The AI provider rejected this request (too long or malformed); shorten or change it.",
+                        detail={"attempts": attempts},
+                    ) from failure
+                if failure.status == "unauthorized":
+                    refused.add(model.provider)
+                    logger.error("ai_provider_refused_key", extra={"provider": model.provider})
+                    break
                 if failure.status not in RETRYABLE or attempt == settings.AI_RETRIES_PER_MODEL:
                     break  # next model
                 wait = failure.retry_after if failure.retry_after is not None else _backoff(attempt)
-                if wait > settings.AI_MAX_RETRY_AFTER_SECONDS:
-                    break  # the provider asks for longer than we hold a request: next model
+                if wait > settings.AI_MAX_RETRY_AFTER_SECONDS or time.perf_counter() + wait >= deadline:
+                    break  # longer than we hold a request: next model
                 time.sleep(wait)
                 continue
             return model, result, attempts, t0
@@ -368,7 +410,14 @@ def ai_complete(
         hit, record = found
         return Completion(**{**hit, "latency_ms": record.latency_ms, "cached": True, "request_id": record.pk})
     _reserve(req)
-    model, result, attempts, t0 = _first_success(req, _call)
+    try:
+        model, result, attempts, t0 = _first_success(req, _call)
+    except RequestRejected as rejected:
+        _give_up(req, rejected.detail["attempts"])
+        raise
+    except BaseException:
+        _give_up(req, [])  # an unexpected error must not keep the quota or go unrecorded
+        raise
     if model is None:
         _give_up(req, attempts)
         raise ServiceUnavailable(UNAVAILABLE, code="ai_provider_unavailable", detail={"attempts": attempts})
@@ -407,17 +456,42 @@ def ai_stream(
     if use_cache and (found := _cache_hit(req)) is not None:
         return StreamStart(_replay(*found))
     _reserve(req)
-    return StreamStart(_stream_events(req, use_cache=use_cache))
-
-
-def _stream_events(req: _Request, *, use_cache: bool) -> Iterator[dict[str, Any]]:
-    model, chunks, attempts, t0 = _first_success(req, _open_stream)
-    if model is None:
+    try:
+        model, chunks, attempts, t0 = _first_success(req, _open_stream)
+    except RequestRejected as rejected:
+        _give_up(req, rejected.detail["attempts"])
+        raise
+    except BaseException:
+        _give_up(req, [])
+        raise
+    if model is None:  # still before any byte of the response: a proper 503
         _give_up(req, attempts)
-        yield {"error": {"code": "ai_provider_unavailable", "message": UNAVAILABLE, "attempts": attempts}}
-        return
+        raise ServiceUnavailable(UNAVAILABLE, code="ai_provider_unavailable", detail={"attempts": attempts})
+    # The provider has answered: the request counts. Metered now as interrupted, completed below,
+    # so a client that goes away (or a stream never read) still leaves its row.
+    record = AIRequest.objects.create(
+        **req.base,
+        provider=model.provider,
+        model=model.name,
+        outcome=AIRequest.Outcome.INTERRUPTED,
+        attempts=attempts,
+    )
+    return StreamStart(_stream_events(req, model, chunks, attempts, t0, record, use_cache=use_cache))
+
+
+def _stream_events(
+    req: _Request,
+    model: ModelSpec,
+    chunks: Iterator[Any],
+    attempts: list[dict[str, Any]],
+    t0: float,
+    record: AIRequest,
+    *,
+    use_cache: bool,
+) -> Iterator[dict[str, Any]]:
     pieces: list[str] = []
     usage = None
+    finished = False
     try:
         for chunk in chunks:
             for choice in chunk.choices or []:
@@ -425,24 +499,40 @@ def _stream_events(req: _Request, *, use_cache: bool) -> Iterator[dict[str, Any]
                 if delta:
                     pieces.append(delta)
                     yield {"delta": delta}
+                if getattr(choice, "finish_reason", None):
+                    finished = True
             usage = getattr(chunk, "usage", None) or getattr(getattr(chunk, "x_groq", None), "usage", None) or usage
-    except (groq.APIError, openai.APIError, httpx.HTTPError) as exc:
-        attempts.append(_attempt(model, "interrupted", req.ms(t0)))
-        AIRequest.objects.create(
-            **req.base,
-            provider=model.provider,
-            model=model.name,
-            outcome=AIRequest.Outcome.FAILED,
-            attempts=attempts,
-            latency_ms=req.ms(),
-        )
+    except (groq.APIError, openai.APIError, httpx.HTTPError, ValueError) as exc:
         logger.warning("ai_stream_interrupted", extra={"error": type(exc).__name__})
+    finally:
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = model.cost_usd_micros(prompt_tokens, completion_tokens)
+        outcome = AIRequest.Outcome.OK if finished else AIRequest.Outcome.INTERRUPTED
+        attempts.append(_attempt(model, "ok" if finished else "interrupted", req.ms(t0)))
+        AIRequest.objects.filter(pk=record.pk).update(
+            outcome=outcome,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd_micros=cost,
+            latency_ms=req.ms(),
+            attempts=attempts,
+        )
+    if not finished:  # ended without the provider saying it was done: never cached
         yield {"error": {"code": "ai_stream_interrupted", "message": "The answer stopped part-way."}}
         return
-    attempts.append(_attempt(model, "ok", req.ms(t0)))
-    prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-    completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-    completion = _succeed(req, model, "".join(pieces), prompt_tokens, completion_tokens, attempts)
+    completion = Completion(
+        text="".join(pieces),
+        model=model.name,
+        provider=model.provider,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd_micros=cost,
+        latency_ms=req.ms(),
+        cached=False,
+        request_id=record.pk,
+        attempts=attempts,
+    )
     if use_cache:
         _store(req, model, completion)
     yield {"done": {**asdict(completion), "text": None}}

@@ -24,7 +24,8 @@ from typing import Any
 @dataclass
 class FakeLLM:
     api_key: str = "fake-llm-key"
-    # model -> list of behaviours consumed one per call: "ok", "429", "500", "503", "slow"
+    # model -> behaviours consumed one per call: "ok", "429", "500", "503", "400", "401", "slow",
+    # "garbage" (a 200 that is not JSON), "cut" (a stream that stops part-way)
     script: dict[str, list[str]] = field(default_factory=dict)
     retry_after: str = "1"
     slow_seconds: float = 2.0
@@ -81,6 +82,20 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if behaviour in ("500", "503"):
                 self._json(int(behaviour), {"error": {"message": "Upstream error", "type": "server_error"}})
                 return
+            if behaviour == "400":
+                self._json(400, {"error": {"message": "context_length_exceeded", "type": "invalid_request_error"}})
+                return
+            if behaviour == "401":
+                self._json(401, {"error": {"message": "Invalid API Key", "type": "invalid_request_error"}})
+                return
+            if behaviour == "garbage":
+                data = b"<html>not json</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if behaviour == "slow":
                 time.sleep(fake.slow_seconds)
             text = fake.reply_text(model, messages)
@@ -92,7 +107,7 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             }
             created = int(time.time())
             if body.get("stream"):
-                self._stream(model, text, usage, created)
+                self._stream(model, text, usage, created, cut=behaviour == "cut")
                 return
             self._json(
                 200,
@@ -108,7 +123,7 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
-        def _stream(self, model: str, text: str, usage: dict[str, int], created: int) -> None:
+        def _stream(self, model: str, text: str, usage: dict[str, int], created: int, cut: bool = False) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
@@ -131,6 +146,10 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                     ],
                 }
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                if cut and i == 1:  # the connection closes cleanly mid-answer, without finish_reason
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
             final = {
                 "id": f"chatcmpl-fake-{created}",
                 "object": "chat.completion.chunk",

@@ -263,3 +263,66 @@ def test_metering_in_the_tenant_admin_for_its_owners_only(alpha: TenantFixture, 
     session.save()
     assert staff_view.get("/admin/").status_code == 200  # the public admin lists no AI tables it cannot read
     assert staff_view.get("/admin/ai_engine/airequest/").status_code in (403, 404)
+
+
+def test_nonsense_retry_after_falls_back_to_our_back_off(alpha: TenantFixture, llm: FakeLLM) -> None:
+    for value in ("-1", "nan"):
+        llm.retry_after = value
+        llm.script = {"llama-3.3-70b-versatile": ["429"]}
+        response = alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "cache": False}, content_type=JSON)
+        assert response.status_code == 200, (value, response.content)
+        assert [a["status"] for a in response.json()["attempts"]] == ["rate_limited", "ok"]
+
+
+def test_a_rejected_request_is_a_422_and_costs_no_quota(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {"llama-3.3-70b-versatile": ["400"]}
+    response = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
+    assert (response.status_code, response.json()["code"]) == (422, "ai_request_rejected")
+    assert sum(llm.calls.values()) == 1  # no other model was bothered with it
+    assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 0
+
+
+def test_unreadable_answers_and_refused_keys_fall_back(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {"llama-3.3-70b-versatile": ["garbage", "401"], "llama-3.1-8b-instant": ["401"]}
+    data = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    # garbage is retried; a refused key skips the rest of Groq; the OpenAI-compatible server answers.
+    assert [(a["model"], a["status"]) for a in data["attempts"]] == [
+        ("llama-3.3-70b-versatile", "bad_response"),
+        ("llama-3.3-70b-versatile", "unauthorized"),
+        ("local-fallback", "ok"),
+    ]
+
+
+def test_a_stream_cut_part_way_is_not_ok_and_not_cached(alpha: TenantFixture, llm: FakeLLM) -> None:
+    llm.script = {"llama-3.3-70b-versatile": ["cut"]}
+    events = _events(alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON))
+    assert events[-1] == ("error", {"code": "ai_stream_interrupted", "message": "The answer stopped part-way."})
+    with schema_context(alpha.tenant.schema_name):
+        assert AIRequest.objects.get().outcome == "interrupted"
+    again = alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert again["cached"] is False  # the partial answer was never cached
+
+
+def test_a_client_leaving_mid_stream_is_still_metered(alpha: TenantFixture, llm: FakeLLM) -> None:
+    from ai_engine.services import ai_stream
+
+    started = ai_stream(tenant=alpha.tenant, task="long_form", messages=ASK["messages"], actor=Actor())
+    assert "delta" in next(started.events)
+    started.events.close()  # what WSGI does when the client goes away
+    with schema_context(alpha.tenant.schema_name):
+        assert AIRequest.objects.get().outcome == "interrupted"
+    assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 1  # the provider was used
+
+
+def test_streaming_when_every_provider_fails_is_a_503_before_the_stream(alpha: TenantFixture, llm: FakeLLM) -> None:
+    models = ("llama-3.3-70b-versatile", "llama-3.1-8b-instant", "local-fallback")
+    llm.script = {name: ["500", "500"] for name in models}
+    response = alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON)
+    assert (response.status_code, response.json()["code"]) == (503, "ai_provider_unavailable")
+    assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 0
+
+
+def test_booleans_are_not_numbers(alpha: TenantFixture, llm: FakeLLM) -> None:
+    for field in ("temperature", "max_tokens"):
+        response = alpha.key_client().post("/api/v1/ai/complete/", {**ASK, field: True}, content_type=JSON)
+        assert response.status_code == 400, field

@@ -49,3 +49,21 @@ class CachedFieldsMixin:
                 fields = [field for field in prototype.fields.values() if not field.write_only]
                 CachedFieldsMixin._prototype_fields[cls] = fields
         return fields
+
+
+class StrictFloatField(serializers.FloatField):
+    """A number, not a boolean (DRF would read ``true`` as 1.0) and not a string."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool | str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A whole number, not a boolean, a string or 1.0."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool | str | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -303,7 +303,9 @@ AI_OPENAI_MODELS = env.list("AI_OPENAI_MODELS", default=[])
 # Routing by task: models tried in order (fallback on timeout, 5xx, 429).
 AI_ROUTE_LONG_FORM = env.list("AI_ROUTE_LONG_FORM", default=["llama-3.3-70b-versatile", "llama-3.1-8b-instant"])
 AI_ROUTE_SHORT = env.list("AI_ROUTE_SHORT", default=["llama-3.1-8b-instant", "llama-3.3-70b-versatile"])
-AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=30.0)
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=20.0)
+# All attempts of one request together; keep it under the web worker's timeout (gunicorn: 30 s).
+AI_REQUEST_DEADLINE_SECONDS = env.float("AI_REQUEST_DEADLINE_SECONDS", default=25.0)
 AI_RETRIES_PER_MODEL = env.int("AI_RETRIES_PER_MODEL", default=1)
 AI_MAX_RETRY_AFTER_SECONDS = env.float("AI_MAX_RETRY_AFTER_SECONDS", default=5.0)
 AI_BACKOFF_SECONDS = env.float("AI_BACKOFF_SECONDS", default=0.25)

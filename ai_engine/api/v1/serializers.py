@@ -6,11 +6,11 @@ from rest_framework import serializers
 
 from ai_engine.catalogue import TASKS
 from ai_engine.models import AIRequest
-from suresh_ai.api.serializers import CachedFieldsMixin
+from suresh_ai.api.serializers import CachedFieldsMixin, StrictFloatField, StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 
-class MessageSerializer(serializers.Serializer[Any]):
+class MessageSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     role = serializers.ChoiceField(choices=["system", "user", "assistant"])
     content = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
@@ -18,8 +18,8 @@ class MessageSerializer(serializers.Serializer[Any]):
 class CompleteRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     task = serializers.ChoiceField(choices=list(TASKS), help_text="long_form (writing) or short (answers).")
     messages = MessageSerializer(many=True)
-    temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
-    max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=8192)
+    temperature = StrictFloatField(required=False, min_value=0, max_value=2)
+    max_tokens = StrictIntegerField(required=False, min_value=1, max_value=8192)
     cache = serializers.BooleanField(default=True, help_text="false: always ask the model.")
     stream = serializers.BooleanField(
         default=False,
