@@ -159,6 +159,7 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
     )
     for path, body in (
         ("/api/v1/ai/complete/", {"task": "short", "messages": [{"role": "user", "content": "x"}]}),
+        ("/api/v1/ai/sentiment/", {"texts": ["fine"]}),
         ("/api/v1/billing/subscription/change/", {"plan": "premium"}),
         ("/api/v1/billing/subscription/cancel/", {}),
         ("/api/v1/billing/subscription/pause/", {}),

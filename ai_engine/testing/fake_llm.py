@@ -28,6 +28,8 @@ class FakeLLM:
     # "garbage" (a 200 that is not JSON), "cut" (a stream that stops part-way)
     script: dict[str, list[str]] = field(default_factory=dict)
     retry_after: str = "1"
+    # model -> a fixed reply (tests that need a model to answer in a given format set it)
+    replies: dict[str, str] = field(default_factory=dict)
     slow_seconds: float = 2.0
     calls: Counter[str] = field(default_factory=Counter)
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -98,7 +100,7 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return
             if behaviour == "slow":
                 time.sleep(fake.slow_seconds)
-            text = fake.reply_text(model, messages)
+            text = fake.replies.get(model) or fake.reply_text(model, messages)
             prompt_tokens = sum(fake.tokens(str(m.get("content", ""))) for m in messages)
             usage = {
                 "prompt_tokens": prompt_tokens,

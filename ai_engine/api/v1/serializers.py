@@ -68,3 +68,24 @@ class AIRequestSerializer(CachedFieldsMixin, serializers.ModelSerializer[AIReque
             "attempts",
         )
         read_only_fields = fields
+
+
+class SentimentRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    texts = serializers.ListField(child=serializers.CharField(trim_whitespace=False), allow_empty=False)
+    engine = serializers.ChoiceField(
+        choices=["local", "llm"], default="local", help_text="local: VADER, free and instant; llm: the AI gateway."
+    )
+
+
+class SentimentSerializer(serializers.Serializer[Any]):
+    label = serializers.ChoiceField(  # type: ignore[assignment]  # a field named like Field.label
+        choices=["positive", "neutral", "negative"], allow_null=True
+    )
+    score = serializers.FloatField(allow_null=True, help_text="-1 (very negative) to 1 (very positive).")
+    engine = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True, help_text="Only from the LLM.")
+    error = serializers.CharField(allow_blank=True)
+
+
+class SentimentResultSerializer(serializers.Serializer[Any]):
+    results = SentimentSerializer(many=True)

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ai_engine import services
+from ai_engine import sentiment, services
 from ai_engine.api.v1 import serializers as s
 from ai_engine.models import AIRequest
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView
@@ -37,11 +37,7 @@ class CompleteView(BaseAPIView):
         serializer = s.CompleteRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        principal = principal_for(request)
-        actor = services.Actor(
-            user_id=principal.user.pk if principal and principal.user else None,
-            api_key_id=principal.api_key.pk if principal and principal.api_key else None,
-        )
+        actor = _actor(request)
         kwargs = {
             "tenant": request_tenant(request),
             "task": data["task"],
@@ -81,3 +77,33 @@ class AIRequestListView(BaseListAPIView):
     @extend_schema(summary="Metering: every AI request with model, tokens, cost, latency and outcome", tags=["ai"])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.list(request, *args, **kwargs)
+
+
+class SentimentView(BaseAPIView):
+    write_role = Role.ANALYST
+    write_scope = "write"
+    uses_payment_provider = True  # the llm engine answers 503 without an AI provider
+
+    @extend_schema(
+        request=s.SentimentRequestSerializer,
+        responses=s.SentimentResultSerializer,
+        summary="Sentiment of 1-1,000 texts (VADER), or 1-20 through the LLM with a reason",
+        tags=["ai"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.SentimentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        texts = list(serializer.validated_data["texts"])
+        if serializer.validated_data["engine"] == "llm":
+            results = sentiment.sentiment_llm(tenant=request_tenant(request), texts=texts, actor=_actor(request))
+        else:
+            results = sentiment.sentiment_local(texts=texts)
+        return Response(s.SentimentResultSerializer({"results": [asdict(r) for r in results]}).data)
+
+
+def _actor(request: Request) -> services.Actor:
+    principal = principal_for(request)
+    return services.Actor(
+        user_id=principal.user.pk if principal and principal.user else None,
+        api_key_id=principal.api_key.pk if principal and principal.api_key else None,
+    )
