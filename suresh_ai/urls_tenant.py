@@ -2,6 +2,7 @@
 
 from django.urls import include, path, re_path
 
+from ai_engine import pages as ai_pages
 from billing import pages as billing_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api-keys/<int:pk>/revoke/", pages.api_key_revoke, name="api-key-revoke"),
     path("branding/", pages.branding, name="branding"),
     path("brand/logo", public.brand_logo, name="brand-logo"),
+    path("ai/", ai_pages.ai_page, name="ai"),
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
     path("billing/pay/<str:token>/", billing_pages.pay_link, name="billing-pay-link"),
