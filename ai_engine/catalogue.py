@@ -56,10 +56,11 @@ def catalogue() -> dict[str, ModelSpec]:
     return {m.name: m for m in (*GROQ_MODELS, *_openai_models())}
 
 
-def route_for(task: str) -> list[ModelSpec]:
-    """Models to try for ``task``, in order, keeping only those whose provider is configured; the
-    OpenAI-compatible models come last as the fallback of every route."""
+def route_for(task: str, override: list[str] | None = None) -> list[ModelSpec]:
+    """Models to try for ``task``, in order (the workspace's own route when it set one), keeping
+    only those whose provider is configured; the OpenAI-compatible models come last as the fallback
+    of every route."""
     known = catalogue()
-    names = list(getattr(settings, TASKS[task]))
+    names = list(override) if override else list(getattr(settings, TASKS[task]))
     names += [m.name for m in _openai_models() if m.name not in names]
     return [known[n] for n in names if n in known and provider_configured(known[n].provider)]

@@ -42,3 +42,14 @@ class AIRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.model or '-'} {self.outcome}"
+
+
+class AISettings(models.Model):
+    """The workspace's own model routing (one row; empty lists follow the platform's routes)."""
+
+    route_long_form = models.JSONField(default=list, blank=True, help_text="Model names, tried in order.")
+    route_short = models.JSONField(default=list, blank=True, help_text="Model names, tried in order.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "AI settings"

@@ -80,6 +80,7 @@ COLLECTIONS = [
     "/api/v1/billing/payments/",
     "/api/v1/export/",
     "/api/v1/ai/requests/",
+    "/api/v1/ai/settings/",
 ]
 
 

@@ -32,6 +32,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/export/",
         "/api/v1/ai/complete/",
         "/api/v1/ai/sentiment/",
+        "/api/v1/ai/settings/",
         "/api/v1/ai/requests/",
         "/api/v1/platform/tenants/",
         "/api/v1/platform/billing/metrics/",

@@ -326,3 +326,18 @@ def test_booleans_are_not_numbers(alpha: TenantFixture, llm: FakeLLM) -> None:
     for field in ("temperature", "max_tokens"):
         response = alpha.key_client().post("/api/v1/ai/complete/", {**ASK, field: True}, content_type=JSON)
         assert response.status_code == 400, field
+
+
+def test_a_workspace_routes_its_own_models(alpha: TenantFixture, beta: TenantFixture, llm: FakeLLM) -> None:
+    admin = alpha.key_client()
+    shown = admin.get("/api/v1/ai/settings/").json()
+    assert {m["name"] for m in shown["models"]} >= {"llama-3.3-70b-versatile", "local-fallback"}
+    bad = admin.patch("/api/v1/ai/settings/", {"route_long_form": ["gpt-99"]}, content_type=JSON)
+    assert bad.status_code == 400
+    assert "route_long_form" in bad.json()["detail"]
+    ok = admin.patch("/api/v1/ai/settings/", {"route_long_form": ["local-fallback"]}, content_type=JSON)
+    assert ok.json()["route_long_form"] == ["local-fallback"]
+    mine = admin.post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert (mine["model"], mine["provider"]) == ("local-fallback", "openai_compatible")
+    theirs = beta.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
+    assert theirs["model"] == "llama-3.3-70b-versatile"  # beta keeps the platform's route

@@ -89,3 +89,14 @@ class SentimentSerializer(serializers.Serializer[Any]):
 
 class SentimentResultSerializer(serializers.Serializer[Any]):
     results = SentimentSerializer(many=True)
+
+
+class AISettingsSerializer(serializers.Serializer[Any]):
+    route_long_form = serializers.ListField(child=serializers.CharField(), help_text="Empty: the platform's route.")
+    route_short = serializers.ListField(child=serializers.CharField(), help_text="Empty: the platform's route.")
+    models = serializers.ListField(child=serializers.DictField(), read_only=True, help_text="The catalogue.")
+
+
+class AISettingsUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    route_long_form = serializers.ListField(child=serializers.CharField(), required=False, max_length=5)
+    route_short = serializers.ListField(child=serializers.CharField(), required=False, max_length=5)

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 
 from ai_engine import sentiment, services
 from ai_engine.api.v1 import serializers as s
-from ai_engine.models import AIRequest
+from ai_engine.catalogue import catalogue, provider_configured
+from ai_engine.models import AIRequest, AISettings
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
@@ -107,3 +108,45 @@ def _actor(request: Request) -> services.Actor:
         user_id=principal.user.pk if principal and principal.user else None,
         api_key_id=principal.api_key.pk if principal and principal.api_key else None,
     )
+
+
+def _settings_data() -> dict[str, Any]:
+    own = AISettings.objects.first()
+    return {
+        "route_long_form": own.route_long_form if own else [],
+        "route_short": own.route_short if own else [],
+        "models": [
+            {
+                "name": m.name,
+                "provider": m.provider,
+                "context_window": m.context_window,
+                "usd_per_million_input": str(m.usd_per_million_input),
+                "usd_per_million_output": str(m.usd_per_million_output),
+                "available": provider_configured(m.provider),
+            }
+            for m in catalogue().values()
+        ],
+    }
+
+
+class AISettingsView(BaseAPIView):
+    read_role = write_role = Role.ADMIN
+    read_scope = write_scope = "admin"
+
+    @extend_schema(
+        responses=s.AISettingsSerializer, summary="This workspace's model routing and the catalogue", tags=["ai"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.AISettingsSerializer(_settings_data()).data)
+
+    @extend_schema(
+        request=s.AISettingsUpdateSerializer,
+        responses=s.AISettingsSerializer,
+        summary="Set this workspace's own routes (model names from the catalogue)",
+        tags=["ai"],
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = s.AISettingsUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.ai_settings_update(data=dict(serializer.validated_data))
+        return Response(s.AISettingsSerializer(_settings_data()).data)
