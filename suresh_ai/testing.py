@@ -49,3 +49,22 @@ def login_client(fixture: TenantFixture, user: User) -> Client:
 
 def key_with(tenant: Tenant, scopes: list[str]) -> str:
     return api_key_create(tenant=tenant, name="scoped", scopes=scopes, created_by=None).raw_key
+
+
+def otp_client(user: User, host: str = "localhost") -> Client:
+    """A client signed in as ``user`` with a verified second factor (what the admin requires)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    client = Client(HTTP_HOST=host)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=user, name="test").persistent_id
+    session.save()
+    return client
+
+
+def staff_client(email: str = "staff@platform.in", *, superuser: bool = True) -> Client:
+    """Platform staff on the platform domain, signed in with a verified second factor."""
+    staff = User.objects.create_user(email=email, password=PASSWORD, is_staff=True, is_superuser=superuser)
+    return otp_client(staff)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from billing.models import BillingProfile, Payment, Subscription
+from billing.models import BillingProfile
 from billing.services import invoice_issue_for_payment
+from billing.tests.helpers import captured_payment
 from suresh_ai.testing import TenantFixture, login_client, make_member
 from tenants.models import ApiKey, Invitation, Membership, Role
 from tenants.services import api_key_create, invitation_create
@@ -30,16 +30,7 @@ def _objects(fixture: TenantFixture) -> dict[str, int]:
 
 def _invoice(fixture: TenantFixture) -> int:
     """A captured subscription charge and its GST invoice."""
-    subscription = Subscription.objects.get(tenant=fixture.tenant)
-    payment = Payment.objects.create(
-        razorpay_payment_id=f"pay_{fixture.tenant.slug}",
-        subscription=subscription,
-        tenant=fixture.tenant,
-        amount_paise=58_882,
-        status="captured",
-        razorpay_invoice_id=f"inv_{fixture.tenant.slug}",
-        created_at=timezone.now(),
-    )
+    payment = captured_payment(fixture.tenant, pid=f"pay_{fixture.tenant.slug}")
     invoice = invoice_issue_for_payment(payment=payment)
     assert invoice is not None
     return invoice.pk

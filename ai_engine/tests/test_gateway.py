@@ -15,7 +15,7 @@ from ai_engine.quota import quota_key, quota_used
 from ai_engine.services import Actor, QuotaExceeded, ai_complete
 from ai_engine.testing.fake_llm import FakeLLM
 from suresh_ai.redisclient import redis_client
-from suresh_ai.testing import TenantFixture
+from suresh_ai.testing import TenantFixture, otp_client, staff_client
 
 JSON = "application/json"
 ASK = {"task": "long_form", "messages": [{"role": "user", "content": "Describe our mango pickle"}]}
@@ -240,27 +240,12 @@ def test_streaming_quota_and_input_errors_are_still_http_errors(alpha: TenantFix
 
 
 def test_metering_in_the_tenant_admin_for_its_owners_only(alpha: TenantFixture, llm: FakeLLM) -> None:
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_static.models import StaticDevice
-
     alpha.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON)
-    owner = Client(HTTP_HOST=alpha.host)
-    owner.force_login(alpha.owner)
-    session = owner.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=alpha.owner, name="t").persistent_id
-    session.save()
+    owner = otp_client(alpha.owner, alpha.host)
     page = owner.get("/admin/ai_engine/airequest/")
     assert page.status_code == 200
     assert "llama-3.3-70b-versatile" in page.content.decode()
-    staff_view = Client(HTTP_HOST="localhost")
-    from tenants.models import User
-
-    staff = User.objects.create_user(email="staff@platform.in", password="x" * 16, is_staff=True, is_superuser=True)
-    staff_view.force_login(staff)
-    session = staff_view.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="t").persistent_id
-    session.save()
+    staff_view = staff_client()
     assert staff_view.get("/admin/").status_code == 200  # the public admin lists no AI tables it cannot read
     assert staff_view.get("/admin/ai_engine/airequest/").status_code in (403, 404)
 

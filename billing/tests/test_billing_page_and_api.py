@@ -8,9 +8,10 @@ from typing import Any
 import time_machine
 from django.utils import timezone
 
-from billing.models import BillingProfile, Payment, Subscription
+from billing.models import BillingProfile, Subscription
 from billing.services import invoice_issue_for_payment
 from billing.testing.fake_razorpay import FakeRazorpay
+from billing.tests.helpers import captured_payment
 from suresh_ai.testing import TenantFixture, key_with, login_client, make_member
 from tenants.models import Role
 
@@ -18,15 +19,7 @@ JSON = "application/json"
 
 
 def _invoice(alpha: TenantFixture) -> int:
-    payment = Payment.objects.create(
-        razorpay_payment_id="pay_page",
-        subscription=Subscription.objects.get(tenant=alpha.tenant),
-        tenant=alpha.tenant,
-        amount_paise=58_882,
-        status="captured",
-        razorpay_invoice_id="inv_page",
-        created_at=timezone.now(),
-    )
+    payment = captured_payment(alpha.tenant, pid="pay_page")
     invoice = invoice_issue_for_payment(payment=payment)
     assert invoice is not None
     return invoice.pk

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
@@ -11,12 +10,12 @@ from typing import Any
 
 import time_machine
 from django.db import connection, connections
-from django.test import Client
 from django.utils import timezone
 
 from billing.models import Coupon, CouponRedemption, Invoice, Plan, Subscription
 from billing.services import coupon_redeem
 from billing.testing.fake_razorpay import FakeRazorpay
+from billing.tests.helpers import deliver_all
 from suresh_ai.errors import ApplicationError
 from suresh_ai.testing import TenantFixture
 from tenants.models import Tenant
@@ -76,15 +75,6 @@ def test_200_concurrent_redemptions_of_a_50_coupon_admit_exactly_50(
             coupon.delete()
 
 
-def _deliver_all(fake: FakeRazorpay, capture: Callable[..., Any]) -> None:
-    for delivery in fake.take_outbox():
-        with capture(execute=True):
-            response = Client(HTTP_HOST="localhost").post(
-                "/billing/razorpay/webhook/", delivery.body, content_type=JSON, **delivery.headers
-            )
-        assert response.status_code == 200
-
-
 def test_a_once_coupon_discounts_the_first_payment_then_full_price(
     alpha: TenantFixture, razorpay: FakeRazorpay, eager_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -107,7 +97,7 @@ def test_a_once_coupon_discounts_the_first_payment_then_full_price(
         body = {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id, "razorpay_signature": signature}
         with django_capture_on_commit_callbacks(execute=True):
             assert client.post("/api/v1/billing/checkout/complete/", body, content_type=JSON).status_code == 200
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     first = Invoice.objects.get(payment__razorpay_payment_id=payment_id)
     assert [line["amount_paise"] for line in first.lines] == [49_900, -9_980]
     assert (first.taxable_paise, first.cgst_paise, first.sgst_paise, first.total_paise) == (
@@ -121,7 +111,7 @@ def test_a_once_coupon_discounts_the_first_payment_then_full_price(
     with time_machine.travel(t1, tick=False):
         razorpay.clock = int(t1.timestamp())
         second_payment = razorpay.charge(sub_id)
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     assert second_payment["amount"] == 58_882
     second = Invoice.objects.get(payment__razorpay_payment_id=second_payment["id"])
     assert [line["amount_paise"] for line in second.lines] == [49_900]

@@ -8,25 +8,16 @@ from typing import Any
 
 import time_machine
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from billing.models import DunningNotice, DunningRecovery, Subscription
 from billing.tasks import dunning_sweep
 from billing.testing.fake_razorpay import MONTH, FakeRazorpay
+from billing.tests.helpers import deliver_all
 from suresh_ai.testing import TenantFixture
 from tenants.models import Tenant
 
 JSON = "application/json"
-
-
-def _deliver_all(fake: FakeRazorpay, capture: Callable[..., Any]) -> None:
-    for delivery in fake.take_outbox():
-        with capture(execute=True):
-            response = Client(HTTP_HOST="localhost").post(
-                "/billing/razorpay/webhook/", delivery.body, content_type=JSON, **delivery.headers
-            )
-        assert response.status_code == 200
 
 
 def _failed_renewal(alpha: TenantFixture, fake: FakeRazorpay, capture: Callable[..., Any]) -> tuple[str, Any]:
@@ -40,13 +31,13 @@ def _failed_renewal(alpha: TenantFixture, fake: FakeRazorpay, capture: Callable[
         body = {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id, "razorpay_signature": signature}
         with capture(execute=True):
             client.post("/api/v1/billing/checkout/complete/", body, content_type=JSON)
-        _deliver_all(fake, capture)
+        deliver_all(fake, capture)
     failed_at = t0 + timedelta(seconds=MONTH)
     with time_machine.travel(failed_at, tick=False):
         fake.clock = int(failed_at.timestamp())
         fake.charge(sub_id, success=False)
         mail.outbox.clear()
-        _deliver_all(fake, capture)
+        deliver_all(fake, capture)
     return sub_id, failed_at
 
 
@@ -87,7 +78,7 @@ def test_recovery_through_the_email_link_is_credited_to_it(
         assert alpha.client().get("/billing/pay/not-a-token/").status_code == 404
         razorpay.clock = int((failed_at + timedelta(days=1)).timestamp())
         razorpay.charge(sub_id)
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     recovery = DunningRecovery.objects.get()
     assert (recovery.channel, recovery.notices_sent) == ("email_link", 1)
     subscription = Subscription.objects.select_related("tenant").get(tenant=alpha.tenant)
@@ -105,5 +96,5 @@ def test_recovery_without_a_click_is_the_automatic_retry(
     with time_machine.travel(failed_at + timedelta(days=2), tick=False):
         razorpay.clock = int((failed_at + timedelta(days=2)).timestamp())
         razorpay.charge(sub_id)
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     assert DunningRecovery.objects.get().channel == "automatic_retry"

@@ -9,7 +9,7 @@ from billing.models import PLAN_TERMS, Plan
 from billing.selectors import entitlements_cache, entitlements_for, plans_current
 from billing.services import plan_publish
 from suresh_ai.errors import Conflict, ValidationFailed
-from suresh_ai.testing import PASSWORD, TenantFixture
+from suresh_ai.testing import PASSWORD, TenantFixture, staff_client
 from tenants import services
 from tenants.models import Role, Tenant
 
@@ -90,18 +90,7 @@ def test_plans_and_entitlements_endpoints(alpha: TenantFixture, beta: TenantFixt
 
 
 def test_admin_edit_publishes_a_new_version(db: None) -> None:
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    from tenants.models import User
-
-    staff = User.objects.create_user(email="staff@platform.in", password=PASSWORD, is_staff=True, is_superuser=True)
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="b").persistent_id
-    session.save()
+    client = staff_client()
     starter = Plan.objects.get(code="starter", is_current=True)
     form = {term: getattr(starter, term) for term in PLAN_TERMS if term not in ("features", "rate_limit_bypass")}
     form.update(price_monthly_paise=12_900, price_yearly_paise=129_000, features='["ai_content"]')

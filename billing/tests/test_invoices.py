@@ -20,6 +20,7 @@ from billing.services import (
     invoice_pdf,
     taxable_from_gross,
 )
+from billing.tests.helpers import captured_payment
 from suresh_ai.testing import TenantFixture
 
 
@@ -58,16 +59,7 @@ def _captured(alpha: TenantFixture, amount: int = 58_882, pid: str = "pay_1") ->
     subscription = Subscription.objects.get(tenant=alpha.tenant)
     subscription.status = "active"
     subscription.save()
-    return Payment.objects.create(
-        razorpay_payment_id=pid,
-        subscription=subscription,
-        tenant=alpha.tenant,
-        amount_paise=amount,
-        status="captured",
-        razorpay_invoice_id="inv_" + pid,
-        created_at=datetime(2026, 11, 25, tzinfo=UTC),
-        captured_at=datetime(2026, 11, 25, tzinfo=UTC),
-    )
+    return captured_payment(alpha.tenant, pid=pid, amount=amount, at=datetime(2026, 11, 25, tzinfo=UTC))
 
 
 def test_interstate_buyer_with_gstin_gets_igst(alpha: TenantFixture) -> None:

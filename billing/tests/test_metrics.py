@@ -8,14 +8,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticDevice
 
 from billing.metrics import revenue_metrics
 from billing.models import Payment, Plan, Subscription, SubscriptionChange
 from billing.services import invoice_issue_for_payment
-from suresh_ai.testing import PASSWORD
-from tenants.models import Tenant, User
+from suresh_ai.testing import staff_client
+from tenants.models import Tenant
 
 
 def at(month: int, day: int) -> datetime:
@@ -86,19 +84,9 @@ def test_mrr_bridge_churn_arpa_ltv_and_cash_by_hand(db: None) -> None:
         assert previous.mrr_paise + moved == row.mrr_paise
 
 
-def _staff_client() -> Client:
-    staff = User.objects.create_user(email="staff@platform.in", password=PASSWORD, is_staff=True, is_superuser=True)
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="t").persistent_id
-    session.save()
-    return client
-
-
 def test_metrics_api_csv_and_dashboard_for_staff_only(db: None) -> None:
     _history()
-    client = _staff_client()
+    client = staff_client()
     rows = client.get("/api/v1/platform/billing/metrics/?months=24").json()
     assert len(rows) == 24
     assert {"month", "mrr_paise", "new_paise", "cash_collected_paise"} <= set(rows[-1])

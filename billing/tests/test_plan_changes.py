@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import time_machine
-from django.test import Client
 from django.utils import timezone
 
 from billing.models import Adjustment, Invoice, Subscription
 from billing.testing.fake_razorpay import FakeRazorpay
+from billing.tests.helpers import checkout_and_pay, deliver_all
 from suresh_ai.testing import TenantFixture
 from tenants.models import Tenant
 
@@ -19,27 +19,13 @@ JSON = "application/json"
 DAY = 86400
 
 
-def _deliver_all(fake: FakeRazorpay, capture: Callable[..., Any]) -> None:
-    for delivery in fake.take_outbox():
-        with capture(execute=True):
-            response = Client(HTTP_HOST="localhost").post(
-                "/billing/razorpay/webhook/", delivery.body, content_type=JSON, **delivery.headers
-            )
-        assert response.status_code == 200
-
-
 def _paid(alpha: TenantFixture, fake: FakeRazorpay, capture: Callable[..., Any], plan: str, t0: datetime) -> str:
     """After the trial: checkout and the first charge at once; period [t0, t0 + 30 days]."""
-    client = alpha.key_client()
     with time_machine.travel(t0, tick=False):
         fake.clock = int(t0.timestamp())
-        checkout = client.post("/api/v1/billing/checkout/", {"plan": plan}, content_type=JSON).json()
-        sub_id = checkout["subscription_id"]
-        payment_id, signature = fake.authorise(sub_id)
-        body = {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id, "razorpay_signature": signature}
-        done = client.post("/api/v1/billing/checkout/complete/", body, content_type=JSON)
-        assert done.json()["status"] == "active", done.content
-        _deliver_all(fake, capture)
+        sub_id, _ = checkout_and_pay(alpha.key_client(), fake, capture, {"plan": plan})
+        assert Subscription.objects.get(tenant=alpha.tenant).status == "active"
+        deliver_all(fake, capture)
     return sub_id
 
 
@@ -68,13 +54,13 @@ def test_upgrade_mid_period_prorates_to_the_paisa(
         assert Adjustment.objects.get().taxable_paise == 33_333
         again = client.post("/api/v1/billing/subscription/change/", {"plan": "premium"}, content_type=JSON)
         assert again.status_code == 409  # a double click changes nothing more
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     t2 = t0 + timedelta(days=30)
     with time_machine.travel(t2, tick=False):
         razorpay.clock = int(t2.timestamp())
         payment = razorpay.charge(sub_id)
         assert payment["amount"] == 157_215
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     invoice = Invoice.objects.get(payment__razorpay_payment_id=payment["id"])
     assert [line["amount_paise"] for line in invoice.lines] == [99_900, 33_333]
     # GST per line as charged: 17,982 + 6,000 = 23,982, split 11,991 + 11,991 (seller and buyer in Karnataka).
@@ -112,7 +98,7 @@ def test_downgrade_waits_for_the_period_end(
     with time_machine.travel(t1, tick=False):
         razorpay.clock = int(t1.timestamp())
         assert razorpay.charge(sub_id)["amount"] == 11_682
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     subscription = Subscription.objects.select_related("tenant").get(tenant=alpha.tenant)
     assert (subscription.plan.code, subscription.scheduled_plan, subscription.tenant.plan) == (
         "starter",
@@ -135,7 +121,7 @@ def test_cancel_keeps_access_until_the_period_ends(
     with time_machine.travel(end, tick=False):
         razorpay.clock = int(end.timestamp())
         razorpay.end_cycle(sub_id)
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
         tenant = Tenant.objects.get(pk=alpha.tenant.pk)
         assert Subscription.objects.get(tenant=alpha.tenant).status == "cancelled"
         assert tenant.restricted_after == end

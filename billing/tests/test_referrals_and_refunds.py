@@ -4,7 +4,6 @@ refund, and staff refunds with an idempotency key."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,36 +12,16 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticDevice
 
-from billing.models import CreditEntry, Invoice, Payment, Referral, Refund, Subscription
+from billing.models import CreditEntry, Invoice, Payment, Referral, Refund
 from billing.services import credit_balance, referral_code_for, refund_create
-from billing.testing.fake_razorpay import Delivery, FakeRazorpay
+from billing.testing.fake_razorpay import FakeRazorpay
+from billing.tests.helpers import captured_payment, checkout_and_pay, deliver
 from suresh_ai.errors import ValidationFailed
-from suresh_ai.testing import PASSWORD, TenantFixture
+from suresh_ai.testing import PASSWORD, TenantFixture, staff_client
 from tenants import services as tenant_services
-from tenants.models import User
 
 JSON = "application/json"
-
-
-def _post(delivery: Delivery, capture: Callable[..., Any]) -> None:
-    with capture(execute=True):
-        response = Client(HTTP_HOST="localhost").post(
-            "/billing/razorpay/webhook/", delivery.body, content_type=JSON, **delivery.headers
-        )
-    assert response.status_code == 200
-
-
-def _checkout_and_pay(client: Client, fake: FakeRazorpay, capture: Callable[..., Any]) -> tuple[str, str]:
-    checkout = client.post("/api/v1/billing/checkout/", {"plan": "pro"}, content_type=JSON).json()
-    sub_id = checkout["subscription_id"]
-    payment_id, signature = fake.authorise(sub_id)
-    body = {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id, "razorpay_signature": signature}
-    with capture(execute=True):
-        assert client.post("/api/v1/billing/checkout/complete/", body, content_type=JSON).status_code == 200
-    return sub_id, payment_id
 
 
 def test_referral_rewards_once_and_the_credit_pays_part_of_the_next_invoice(
@@ -60,11 +39,11 @@ def test_referral_rewards_once_and_the_credit_pays_part_of_the_next_invoice(
     t0 = (timezone.now() + timedelta(days=20)).replace(microsecond=0)  # trials over: charged at once
     with time_machine.travel(t0, tick=False):
         razorpay.clock = int(t0.timestamp())
-        _checkout_and_pay(gamma_client, razorpay, django_capture_on_commit_callbacks)
+        checkout_and_pay(gamma_client, razorpay, django_capture_on_commit_callbacks, {"plan": "pro"})
         deliveries = razorpay.take_outbox() * 3
         random.Random(7).shuffle(deliveries)
         for delivery in deliveries:
-            _post(delivery, django_capture_on_commit_callbacks)
+            assert deliver(delivery, django_capture_on_commit_callbacks) == 200
     gamma_invoice = Invoice.objects.get(tenant=gamma)
     reward = CreditEntry.objects.get(tenant=alpha.tenant)
     assert reward.amount_paise == 11_776  # 20% of 58,882 = 11,776.4 -> 11,776
@@ -73,9 +52,11 @@ def test_referral_rewards_once_and_the_credit_pays_part_of_the_next_invoice(
     assert gamma_invoice.credit_applied_paise == 0
     with time_machine.travel(t0 + timedelta(hours=1), tick=False):
         razorpay.clock = int((t0 + timedelta(hours=1)).timestamp())
-        _, payment_id = _checkout_and_pay(alpha.key_client(), razorpay, django_capture_on_commit_callbacks)
+        _, payment_id = checkout_and_pay(
+            alpha.key_client(), razorpay, django_capture_on_commit_callbacks, {"plan": "pro"}
+        )
         for delivery in razorpay.take_outbox():
-            _post(delivery, django_capture_on_commit_callbacks)
+            assert deliver(delivery, django_capture_on_commit_callbacks) == 200
     alpha_invoice = Invoice.objects.get(tenant=alpha.tenant)
     assert (alpha_invoice.total_paise, alpha_invoice.credit_applied_paise) == (58_882, 11_776)
     refund = Refund.objects.get(payment__razorpay_payment_id=payment_id)
@@ -95,17 +76,9 @@ def test_an_unknown_referral_code_does_not_block_sign_up(db: None) -> None:
 
 
 def _captured_payment(alpha: TenantFixture, razorpay: FakeRazorpay) -> Payment:
-    sub = Subscription.objects.get(tenant=alpha.tenant)
     fake = {"id": "pay_refundme", "entity": "payment", "amount": 58_882, "status": "captured", "amount_refunded": 0}
     razorpay.payments["pay_refundme"] = fake
-    return Payment.objects.create(
-        razorpay_payment_id="pay_refundme",
-        subscription=sub,
-        tenant=alpha.tenant,
-        amount_paise=58_882,
-        status="captured",
-        created_at=timezone.now(),
-    )
+    return captured_payment(alpha.tenant, pid="pay_refundme", invoiced=False)
 
 
 def test_refunds_are_idempotent_and_bounded(alpha: TenantFixture, razorpay: FakeRazorpay) -> None:
@@ -128,12 +101,7 @@ def test_staff_refund_from_the_admin_refunds_once_on_double_submit(
     alpha: TenantFixture, razorpay: FakeRazorpay
 ) -> None:
     payment = _captured_payment(alpha, razorpay)
-    staff = User.objects.create_user(email="staff@platform.in", password=PASSWORD, is_staff=True, is_superuser=True)
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="t").persistent_id
-    session.save()
+    client = staff_client()
     url = f"/admin/billing/payment/{payment.pk}/refund/"
     form = client.get(url)
     assert form.status_code == 200

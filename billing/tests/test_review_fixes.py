@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,29 +23,12 @@ from billing.models import (
 )
 from billing.services import invoice_issue_for_payment, refund_create
 from billing.testing.fake_razorpay import FakeRazorpay
+from billing.tests.helpers import captured_payment, checkout_and_pay, deliver_all
 from suresh_ai.errors import ServiceUnavailable
-from suresh_ai.testing import PASSWORD, TenantFixture, login_client, make_member
+from suresh_ai.testing import PASSWORD, TenantFixture, login_client, make_member, otp_client, staff_client
 from tenants.models import Role, User
 
 JSON = "application/json"
-
-
-def _deliver_all(fake: FakeRazorpay, capture: Callable[..., Any]) -> None:
-    for delivery in fake.take_outbox():
-        with capture(execute=True):
-            Client(HTTP_HOST="localhost").post(
-                "/billing/razorpay/webhook/", delivery.body, content_type=JSON, **delivery.headers
-            )
-
-
-def _pay(client: Client, fake: FakeRazorpay, capture: Callable[..., Any], body: dict[str, str]) -> str:
-    sub_id = client.post("/api/v1/billing/checkout/", body, content_type=JSON).json()["subscription_id"]
-    payment_id, signature = fake.authorise(sub_id)
-    done = {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id, "razorpay_signature": signature}
-    with capture(execute=True):
-        assert client.post("/api/v1/billing/checkout/complete/", done, content_type=JSON).status_code == 200
-    _deliver_all(fake, capture)
-    return sub_id
 
 
 def test_h1_starting_checkout_grants_nothing(alpha: TenantFixture, razorpay: FakeRazorpay) -> None:
@@ -103,7 +85,8 @@ def test_h3_a_failed_upgrade_takes_its_add_on_back(
     client = alpha.key_client()
     with time_machine.travel(t0, tick=False):
         razorpay.clock = int(t0.timestamp())
-        sub_id = _pay(client, razorpay, django_capture_on_commit_callbacks, {"plan": "pro"})
+        sub_id, _ = checkout_and_pay(client, razorpay, django_capture_on_commit_callbacks, {"plan": "pro"})
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     razorpay.fail_paths = [r"PATCH /v1/subscriptions/\w+"]
     with time_machine.travel(t0 + timedelta(days=10), tick=False):
         response = client.post("/api/v1/billing/subscription/change/", {"plan": "premium"}, content_type=JSON)
@@ -124,25 +107,21 @@ def test_h4_a_once_coupon_retried_on_another_plan_ends_after_one_payment(
     with time_machine.travel(t0, tick=False):
         razorpay.clock = int(t0.timestamp())
         client.post("/api/v1/billing/checkout/", {"plan": "pro", "coupon": "welcome20"}, content_type=JSON)
-        sub_id = _pay(client, razorpay, django_capture_on_commit_callbacks, {"plan": "premium", "coupon": "welcome20"})
+        sub_id, _ = checkout_and_pay(
+            client, razorpay, django_capture_on_commit_callbacks, {"plan": "premium", "coupon": "welcome20"}
+        )
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     first = Invoice.objects.get(tenant=alpha.tenant)
     assert [line["amount_paise"] for line in first.lines] == [99_900, -19_980]  # 20% of Premium
     t1 = t0 + timedelta(days=30)
     with time_machine.travel(t1, tick=False):
         razorpay.clock = int(t1.timestamp())
         assert razorpay.charge(sub_id)["amount"] == 117_882  # full price from the second payment
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
 
 
 def test_m1_a_lost_refund_answer_does_not_refund_twice(alpha: TenantFixture, razorpay: FakeRazorpay) -> None:
-    payment = Payment.objects.create(
-        razorpay_payment_id="pay_lost",
-        subscription=Subscription.objects.get(tenant=alpha.tenant),
-        tenant=alpha.tenant,
-        amount_paise=58_882,
-        status="captured",
-        created_at=timezone.now(),
-    )
+    payment = captured_payment(alpha.tenant, pid="pay_lost", invoiced=False)
     razorpay.payments["pay_lost"] = {"id": "pay_lost", "amount": 58_882, "status": "captured", "amount_refunded": 0}
     razorpay.time_out_after = [r"POST /v1/payments/pay_lost/refund"]
     with pytest.raises(ServiceUnavailable):  # the lost answer surfaces as a 503 to the caller
@@ -160,31 +139,23 @@ def test_m2_a_renewal_after_a_downgrade_is_invoiced_for_the_new_plan_and_period(
     t0 = (timezone.now() + timedelta(days=20)).replace(microsecond=0)
     with time_machine.travel(t0, tick=False):
         razorpay.clock = int(t0.timestamp())
-        sub_id = _pay(client, razorpay, django_capture_on_commit_callbacks, {"plan": "premium"})
+        sub_id, _ = checkout_and_pay(client, razorpay, django_capture_on_commit_callbacks, {"plan": "premium"})
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     with time_machine.travel(t0 + timedelta(days=5), tick=False):
         client.post("/api/v1/billing/subscription/change/", {"plan": "starter"}, content_type=JSON)
     t1 = t0 + timedelta(days=30)
     with time_machine.travel(t1, tick=False):
         razorpay.clock = int(t1.timestamp())
         payment = razorpay.charge(sub_id)
-        _deliver_all(razorpay, django_capture_on_commit_callbacks)
+        deliver_all(razorpay, django_capture_on_commit_callbacks)
     invoice = Invoice.objects.get(payment__razorpay_payment_id=payment["id"])
     assert invoice.lines == [{"description": "Starter plan, monthly subscription", "amount_paise": 9_900}]
     assert invoice.period_start == t1
 
 
 def test_m3_an_unmatched_amount_still_totals_what_was_paid(alpha: TenantFixture) -> None:
-    subscription = Subscription.objects.get(tenant=alpha.tenant)
     for amount in (102, 108, 115, 12_345):
-        payment = Payment.objects.create(
-            razorpay_payment_id=f"pay_odd_{amount}",
-            subscription=subscription,
-            tenant=alpha.tenant,
-            amount_paise=amount,
-            status="captured",
-            razorpay_invoice_id=f"inv_odd_{amount}",
-            created_at=timezone.now(),
-        )
+        payment = captured_payment(alpha.tenant, pid=f"pay_odd_{amount}", amount=amount)
         invoice = invoice_issue_for_payment(payment=payment)
         assert invoice is not None
         assert invoice.total_paise == amount
@@ -193,17 +164,8 @@ def test_m3_an_unmatched_amount_still_totals_what_was_paid(alpha: TenantFixture)
 def test_m4_credit_comes_back_when_its_refund_fails(alpha: TenantFixture, razorpay: FakeRazorpay) -> None:
     from billing.services import credit_refund_send
 
-    subscription = Subscription.objects.get(tenant=alpha.tenant)
     CreditEntry.objects.create(tenant=alpha.tenant, kind="referral_reward", amount_paise=5_000)
-    payment = Payment.objects.create(
-        razorpay_payment_id="pay_credit",
-        subscription=subscription,
-        tenant=alpha.tenant,
-        amount_paise=58_882,
-        status="captured",
-        razorpay_invoice_id="inv_credit",
-        created_at=timezone.now(),
-    )
+    payment = captured_payment(alpha.tenant, pid="pay_credit")
     invoice = invoice_issue_for_payment(payment=payment)
     assert invoice is not None
     assert invoice.credit_applied_paise == 5_000
@@ -228,24 +190,14 @@ def test_lows_refunded_stays_refunded_metrics_input_refund_rights_and_pay_links(
         payment_record(payment={"id": "pay_r", "amount": 500, "status": "captured"}, subscription=subscription).status
         == "refunded"
     )
-    staff = User.objects.create_user(email="viewer@platform.in", password=PASSWORD, is_staff=True)
     from django.contrib.auth.models import Permission
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_static.models import StaticDevice
 
+    staff = User.objects.create_user(email="viewer@platform.in", password=PASSWORD, is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_payment"))
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="t").persistent_id
-    session.save()
+    client = otp_client(staff)
     pk = Payment.objects.get(razorpay_payment_id="pay_r").pk
     assert client.get(f"/admin/billing/payment/{pk}/refund/").status_code == 403  # view-only staff
-    superuser = User.objects.create_user(email="su@platform.in", password=PASSWORD, is_staff=True, is_superuser=True)
-    client.force_login(superuser)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=superuser, name="t").persistent_id
-    session.save()
+    client = staff_client("su@platform.in")
     assert client.get("/api/v1/platform/billing/metrics/?months=%C2%B2").status_code == 400  # "²"
     from billing.models import DunningNotice
 

@@ -13,18 +13,11 @@ from django.test import Client
 
 from billing.models import Invoice, Payment, Subscription, WebhookEvent
 from billing.testing.fake_razorpay import MONTH, Delivery, FakeRazorpay
-from suresh_ai.testing import TenantFixture
+from billing.tests.helpers import deliver
+from suresh_ai.testing import TenantFixture, staff_client
 from tenants.models import Tenant
 
 JSON = "application/json"
-
-
-def deliver(delivery: Delivery, capture: Callable[..., Any]) -> int:
-    with capture(execute=True):
-        response = Client(HTTP_HOST="localhost").post(
-            "/billing/razorpay/webhook/", delivery.body, content_type=JSON, **delivery.headers
-        )
-    return response.status_code
 
 
 def paid_up_lifecycle(alpha: TenantFixture, fake: FakeRazorpay) -> list[Delivery]:
@@ -180,20 +173,10 @@ def test_webhooks_are_only_on_the_platform_domain(alpha: TenantFixture, razorpay
 def test_admin_replay_reapplies_without_repeating_effects(
     alpha: TenantFixture, razorpay: FakeRazorpay, eager_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    from tenants.models import User
-
     for delivery in paid_up_lifecycle(alpha, razorpay):
         deliver(delivery, django_capture_on_commit_callbacks)
     before = state(alpha.tenant)
-    staff = User.objects.create_user(email="staff@platform.in", password="x" * 16, is_staff=True, is_superuser=True)
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(staff)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.create(user=staff, name="t").persistent_id
-    session.save()
+    client = staff_client()
     pks = list(WebhookEvent.objects.values_list("pk", flat=True))
     response = client.post("/admin/billing/webhookevent/", {"action": "replay", "_selected_action": pks}, follow=True)
     assert response.status_code == 200
