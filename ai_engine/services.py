@@ -385,6 +385,25 @@ def _give_up(req: _Request, attempts: list[dict[str, Any]]) -> None:
 UNAVAILABLE = "The AI providers did not answer; nothing was charged to your quota. Try again shortly."
 
 
+def _reserve_and_reach(req: _Request, opener: Any) -> tuple[ModelSpec, Any, list[dict[str, Any]], float]:
+    """Reserve the quota and get a provider's answer (or first chunk). On any failure the
+    reservation is given back and the request recorded: 422 when rejected, 503 when no provider
+    answered, and an unexpected error is re-raised after the same clean-up."""
+    _reserve(req)
+    try:
+        model, result, attempts, t0 = _first_success(req, opener)
+    except RequestRejected as rejected:
+        _give_up(req, rejected.detail["attempts"])
+        raise
+    except BaseException:
+        _give_up(req, [])
+        raise
+    if model is None:
+        _give_up(req, attempts)
+        raise ServiceUnavailable(UNAVAILABLE, code="ai_provider_unavailable", detail={"attempts": attempts})
+    return model, result, attempts, t0
+
+
 def ai_complete(
     *,
     tenant: Tenant,
@@ -410,18 +429,7 @@ def ai_complete(
     if use_cache and (found := _cache_hit(req)) is not None:
         hit, record = found
         return Completion(**{**hit, "latency_ms": record.latency_ms, "cached": True, "request_id": record.pk})
-    _reserve(req)
-    try:
-        model, result, attempts, t0 = _first_success(req, _call)
-    except RequestRejected as rejected:
-        _give_up(req, rejected.detail["attempts"])
-        raise
-    except BaseException:
-        _give_up(req, [])  # an unexpected error must not keep the quota or go unrecorded
-        raise
-    if model is None:
-        _give_up(req, attempts)
-        raise ServiceUnavailable(UNAVAILABLE, code="ai_provider_unavailable", detail={"attempts": attempts})
+    model, result, attempts, t0 = _reserve_and_reach(req, _call)
     attempts.append(_attempt(model, "ok", req.ms(t0)))
     text, prompt_tokens, completion_tokens = result
     completion = _succeed(req, model, text, prompt_tokens, completion_tokens, attempts)
@@ -456,18 +464,7 @@ def ai_stream(
     )
     if use_cache and (found := _cache_hit(req)) is not None:
         return StreamStart(_replay(*found))
-    _reserve(req)
-    try:
-        model, chunks, attempts, t0 = _first_success(req, _open_stream)
-    except RequestRejected as rejected:
-        _give_up(req, rejected.detail["attempts"])
-        raise
-    except BaseException:
-        _give_up(req, [])
-        raise
-    if model is None:  # still before any byte of the response: a proper 503
-        _give_up(req, attempts)
-        raise ServiceUnavailable(UNAVAILABLE, code="ai_provider_unavailable", detail={"attempts": attempts})
+    model, chunks, attempts, t0 = _reserve_and_reach(req, _open_stream)  # before any byte of the response
     # The provider has answered: the request counts. Metered now as interrupted, completed below,
     # so a client that goes away (or a stream never read) still leaves its row.
     record = AIRequest.objects.create(

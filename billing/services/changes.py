@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.gateway import call, client
-from billing.models import Adjustment, CouponRedemption, Subscription, SubscriptionChange
+from billing.models import Adjustment, CouponRedemption, Plan, Subscription, SubscriptionChange
 from billing.selectors import PlanChangeQuote, plan_change_quote
 from billing.services.subscriptions import _plan_for, _razorpay_plan, _record_change, subscription_apply
 from suresh_ai.errors import Conflict, ServiceUnavailable, ValidationFailed
@@ -75,18 +75,8 @@ def subscription_change_plan(
         if quote.kind == "keep":
             call("subscription.cancel_scheduled_changes", gateway.subscription.cancel_scheduled_changes, sub_id)
             scheduled = subscription.scheduled_plan
-            subscription.scheduled_plan = None
-            subscription.checkout_plan_id = link.razorpay_plan_id
-            subscription.save(update_fields=["scheduled_plan", "checkout_plan_id", "updated_at"])
-            _record_change(
-                subscription,
-                source=SubscriptionChange.Source.API,
-                from_status=subscription.status,
-                from_plan=subscription.plan,
-                actor_email=actor_email,
-                note=f"scheduled change to {scheduled.name if scheduled else '-'} called off",
-                always=True,
-            )
+            note = f"scheduled change to {scheduled.name if scheduled else '-'} called off"
+            _schedule(subscription, None, link.razorpay_plan_id, actor_email=actor_email, note=note)
             return subscription, quote
         if quote.effective == "period_end":
             call(
@@ -95,18 +85,8 @@ def subscription_change_plan(
                 sub_id,
                 {"plan_id": link.razorpay_plan_id, "schedule_change_at": "cycle_end", "customer_notify": 0},
             )
-            subscription.scheduled_plan = plan
-            subscription.checkout_plan_id = link.razorpay_plan_id
-            subscription.save(update_fields=["scheduled_plan", "checkout_plan_id", "updated_at"])
-            _record_change(
-                subscription,
-                source=SubscriptionChange.Source.API,
-                from_status=subscription.status,
-                from_plan=subscription.plan,
-                actor_email=actor_email,
-                note=f"downgrade to {plan.name} scheduled for {quote.effective_at:%Y-%m-%d}",
-                always=True,
-            )
+            note = f"downgrade to {plan.name} scheduled for {quote.effective_at:%Y-%m-%d}"
+            _schedule(subscription, plan, link.razorpay_plan_id, actor_email=actor_email, note=note)
             return subscription, quote
         addon = None
         if quote.proration_taxable_paise:
@@ -160,6 +140,24 @@ def subscription_change_plan(
         )
     logger.info("plan_changed", extra={"tenant": tenant.schema_name, "plan": plan.code, "kind": quote.kind})
     return subscription, quote
+
+
+def _schedule(
+    subscription: Subscription, plan: Plan | None, razorpay_plan_id: str, *, actor_email: str, note: str
+) -> None:
+    """Record what Razorpay will charge from the period end (``plan``), or that nothing changes (None)."""
+    subscription.scheduled_plan = plan
+    subscription.checkout_plan_id = razorpay_plan_id
+    subscription.save(update_fields=["scheduled_plan", "checkout_plan_id", "updated_at"])
+    _record_change(
+        subscription,
+        source=SubscriptionChange.Source.API,
+        from_status=subscription.status,
+        from_plan=subscription.plan,
+        actor_email=actor_email,
+        note=note,
+        always=True,
+    )
 
 
 def _addon_delete(gateway: Any, addon_id: str) -> None:

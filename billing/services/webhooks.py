@@ -25,9 +25,6 @@ from suresh_ai.errors import ValidationFailed
 logger = logging.getLogger(__name__)
 
 
-# --- Webhooks -----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class WebhookReceipt:
     event: WebhookEvent

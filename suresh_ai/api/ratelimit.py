@@ -73,13 +73,9 @@ class RateLimitResult:
         return headers
 
 
-def _client() -> redis.Redis:
-    return redis_client()
-
-
 @lru_cache(maxsize=1)
 def _script() -> Any:
-    return _client().register_script(GCRA_LUA)
+    return redis_client().register_script(GCRA_LUA)
 
 
 def refusal_counter_key(schema_name: str, minute: int) -> str:
@@ -106,9 +102,9 @@ def rate_limit_hit(*, schema_name: str, identity: str, per_minute: int, burst: i
 
 def refusals_count(*, schema_name: str, minutes: int = 5) -> int:
     """Requests refused for ``schema_name`` over the last ``minutes`` whole minutes (for alerting)."""
-    now_minute = int(_client().time()[0]) // 60
+    now_minute = int(redis_client().time()[0]) // 60
     keys = [refusal_counter_key(schema_name, m) for m in range(now_minute - minutes + 1, now_minute + 1)]
-    return sum(int(v) for v in _client().mget(keys) if v is not None)
+    return sum(int(v) for v in redis_client().mget(keys) if v is not None)
 
 
 def limits_for(request: Request) -> tuple[int, int] | None:
