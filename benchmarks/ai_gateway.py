@@ -60,8 +60,8 @@ def main() -> None:
     from django.test import Client
     from django_tenants.utils import schema_context
 
-    from ai_engine import services
     from ai_engine.models import AIRequest
+    from ai_engine.services import gateway as services
     from ai_engine.testing.fake_llm import fake_llm_server
     from billing.models import Plan
     from billing.selectors import entitlements_cache

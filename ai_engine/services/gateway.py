@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from ai_engine.catalogue import GROQ, TASKS, ModelSpec, catalogue, route_for
+from ai_engine.catalogue import GROQ, TASKS, ModelSpec, route_for
 from ai_engine.models import AIRequest, AISettings
 from ai_engine.quota import quota_release, quota_reserve
 from billing.selectors import entitlements_for_tenant
@@ -541,26 +541,3 @@ def _replay(hit: dict[str, Any], record: AIRequest) -> Iterator[dict[str, Any]]:
     for i, word in enumerate(words):
         yield {"delta": word + (" " if i < len(words) - 1 else "")}
     yield {"done": {**hit, "text": None, "latency_ms": record.latency_ms, "cached": True, "request_id": record.pk}}
-
-
-def ai_settings_update(*, data: dict[str, Any]) -> AISettings:
-    """Set the workspace's routes (call inside its schema). Every name must be in the catalogue."""
-    known = catalogue()
-    errors: dict[str, list[str]] = {}
-    for field_name in ("route_long_form", "route_short"):
-        names = data.get(field_name)
-        if names is None:
-            continue
-        if not isinstance(names, list) or len(names) > 5 or not all(isinstance(n, str) for n in names):
-            errors[field_name] = ["A list of at most 5 model names."]
-        elif unknown := [n for n in names if n not in known]:
-            errors[field_name] = [f"Unknown model(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."]
-    if errors:
-        first = next(iter(errors))
-        raise ValidationFailed(f"{first}: {errors[first][0]}", detail=errors)
-    own = AISettings.objects.first() or AISettings()
-    for field_name in ("route_long_form", "route_short"):
-        if field_name in data:
-            setattr(own, field_name, list(dict.fromkeys(data[field_name])))
-    own.save()
-    return own

@@ -1,0 +1,32 @@
+"""The workspace's own model routing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ai_engine.catalogue import catalogue
+from ai_engine.models import AISettings
+from suresh_ai.errors import ValidationFailed
+
+
+def ai_settings_update(*, data: dict[str, Any]) -> AISettings:
+    """Set the workspace's routes (call inside its schema). Every name must be in the catalogue."""
+    known = catalogue()
+    errors: dict[str, list[str]] = {}
+    for field_name in ("route_long_form", "route_short"):
+        names = data.get(field_name)
+        if names is None:
+            continue
+        if not isinstance(names, list) or len(names) > 5 or not all(isinstance(n, str) for n in names):
+            errors[field_name] = ["A list of at most 5 model names."]
+        elif unknown := [n for n in names if n not in known]:
+            errors[field_name] = [f"Unknown model(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."]
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"{first}: {errors[first][0]}", detail=errors)
+    own = AISettings.objects.first() or AISettings()
+    for field_name in ("route_long_form", "route_short"):
+        if field_name in data:
+            setattr(own, field_name, list(dict.fromkeys(data[field_name])))
+    own.save()
+    return own
