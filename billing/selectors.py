@@ -10,6 +10,7 @@ from django.db.models import QuerySet, Sum
 
 from billing.models import BillingProfile, CreditEntry, Invoice, Payment, Plan, Referral, Subscription
 from billing.money import gross_with_gst, percent_of, prorate
+from suresh_ai.errors import ApplicationError
 from suresh_ai.localcache import VersionedLocalCache
 from tenants.models import Tenant
 
@@ -74,6 +75,24 @@ def entitlements_for_tenant(tenant: Tenant) -> Entitlements:
     per-process plan cache, so the rate limiter can ask on every request.
     """
     return entitlements_for(plan_code=tenant.plan, plan_version=tenant.plan_version)
+
+
+class FeatureNotInPlan(ApplicationError):
+    status_code = 403
+    code = "feature_not_in_plan"
+
+
+def require_feature(tenant: Tenant, feature: str) -> None:
+    """Refuse (403 ``feature_not_in_plan``, naming the plans that have it) unless the tenant's
+    plan includes ``feature`` (a ``Plan.Feature`` value)."""
+    if feature in entitlements_for_tenant(tenant).features:
+        return
+    having = [p.name for p in plans_current() if feature in (p.features or [])]
+    label = dict(Plan.Feature.choices).get(feature, feature)
+    raise FeatureNotInPlan(
+        f"{label} is not in your plan." + (f" Available on: {', '.join(having)}." if having else ""),
+        detail={"feature": feature, "plans": having},
+    )
 
 
 def subscription_for(tenant: Tenant) -> Subscription | None:
