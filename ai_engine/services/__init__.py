@@ -9,6 +9,20 @@ from ai_engine.services.gateway import (
     ai_complete,
     ai_stream,
 )
+from ai_engine.services.generation import (
+    content_generate,
+    generation_batch_create,
+    generation_get,
+    generation_update,
+)
+from ai_engine.services.prompts import (
+    brand_voice_update,
+    prompt_label_move,
+    prompt_library_ensure,
+    prompt_template_update,
+    prompt_version_create,
+    template_get,
+)
 from ai_engine.services.routing import ai_settings_update
 
 __all__ = [
@@ -20,4 +34,14 @@ __all__ = [
     "ai_complete",
     "ai_settings_update",
     "ai_stream",
+    "brand_voice_update",
+    "content_generate",
+    "generation_batch_create",
+    "generation_get",
+    "generation_update",
+    "prompt_label_move",
+    "prompt_library_ensure",
+    "prompt_template_update",
+    "prompt_version_create",
+    "template_get",
 ]

@@ -222,6 +222,7 @@ class _Request:
     base: dict[str, Any]
     started: float = field(default_factory=time.perf_counter)
     now: Any = None
+    cache_ttl: int = 0
 
     def ms(self, since: float | None = None) -> int:
         return int((time.perf_counter() - (since if since is not None else self.started)) * 1000)
@@ -240,6 +241,7 @@ def _prepare(
     max_tokens: Any,
     template: str = "",
     template_version: int | None = None,
+    cache_ttl: int | None = None,
 ) -> _Request:
     _validate(task, messages, temperature, max_tokens)
     own = AISettings.objects.first()
@@ -258,7 +260,8 @@ def _prepare(
         "api_key_id": actor.api_key_id,
     }
     clean = [{"role": m["role"], "content": m["content"]} for m in messages]
-    return _Request(tenant=tenant, route=route, params=params, messages=clean, base=base)
+    ttl = settings.AI_CACHE_TTL_SECONDS if cache_ttl is None else cache_ttl
+    return _Request(tenant=tenant, route=route, params=params, messages=clean, base=base, cache_ttl=ttl)
 
 
 def _cache_hit(req: _Request) -> tuple[dict[str, Any], AIRequest] | None:
@@ -373,7 +376,8 @@ def _succeed(
 
 def _store(req: _Request, model: ModelSpec, completion: Completion) -> None:
     entry = {k: v for k, v in asdict(completion).items() if k not in ("latency_ms", "cached", "request_id")}
-    cache.set(req.key(model), {**entry, "attempts": []}, settings.AI_CACHE_TTL_SECONDS)
+    if req.cache_ttl > 0:
+        cache.set(req.key(model), {**entry, "attempts": []}, req.cache_ttl)
 
 
 def _give_up(req: _Request, attempts: list[dict[str, Any]]) -> None:
@@ -415,7 +419,10 @@ def ai_complete(
     use_cache: bool = True,
     template: str = "",
     template_version: int | None = None,
+    cache_ttl: int | None = None,
 ) -> Completion:
+    """One completion (see the module's docstring for the order of work). ``cache_ttl``: seconds
+    this answer may be reused (None: ``AI_CACHE_TTL_SECONDS``; 0: never cached)."""
     req = _prepare(
         tenant=tenant,
         task=task,
@@ -425,7 +432,9 @@ def ai_complete(
         max_tokens=max_tokens,
         template=template,
         template_version=template_version,
+        cache_ttl=cache_ttl,
     )
+    use_cache = use_cache and req.cache_ttl > 0
     if use_cache and (found := _cache_hit(req)) is not None:
         hit, record = found
         return Completion(**{**hit, "latency_ms": record.latency_ms, "cached": True, "request_id": record.pk})

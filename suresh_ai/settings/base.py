@@ -246,6 +246,9 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "tenants.models.Invitation.Status",
         "RoleEnum": "tenants.models.Role",
         "ChatRoleEnum": ["system", "user", "assistant"],
+        "PromptLabelEnum": "ai_engine.models.PromptLabel.Name",
+        "GenerationBatchStatusEnum": "ai_engine.models.GenerationBatch.Status",
+        "AITaskEnum": "ai_engine.models.AITask",
     },
 }
 
