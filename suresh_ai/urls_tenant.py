@@ -3,6 +3,8 @@
 from django.urls import include, path, re_path
 
 from ai_engine import pages as ai_pages
+from ai_engine.pages import content as content_pages
+from ai_engine.pages import prompts as prompt_pages
 from billing import pages as billing_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
@@ -25,6 +27,13 @@ urlpatterns = [
     path("branding/", pages.branding, name="branding"),
     path("brand/logo", public.brand_logo, name="brand-logo"),
     path("ai/", ai_pages.ai_page, name="ai"),
+    path("ai/content/", content_pages.content_page, name="ai-content"),
+    path("ai/content/<int:pk>/review/", content_pages.generation_review, name="ai-generation-review"),
+    path("ai/content/batches/<slug:key>/", content_pages.batch_create, name="ai-batch-create"),
+    path("ai/quality/", content_pages.quality_page, name="ai-quality"),
+    path("ai/prompts/", prompt_pages.prompts_page, name="ai-prompts"),
+    path("ai/prompts/<slug:key>/", prompt_pages.prompt_page, name="ai-prompt"),
+    path("ai/prompts/<slug:key>/label/", prompt_pages.prompt_label, name="ai-prompt-label"),
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
     path("billing/pay/<str:token>/", billing_pages.pay_link, name="billing-pay-link"),

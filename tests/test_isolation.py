@@ -25,7 +25,42 @@ def _objects(fixture: TenantFixture) -> dict[str, int]:
     ).invitation
     key = api_key_create(tenant=fixture.tenant, name="other", scopes=["read"], created_by=None).api_key
     member = Membership.objects.get(tenant=fixture.tenant, user=analyst)
-    return {"member": member.pk, "invitation": invitation.pk, "key": key.pk, "invoice": _invoice(fixture)}
+    return {
+        "member": member.pk,
+        "invitation": invitation.pk,
+        "key": key.pk,
+        "invoice": _invoice(fixture),
+        **_generation(fixture),
+    }
+
+
+def _generation(fixture: TenantFixture) -> dict[str, int]:
+    """A stored generation and a finished batch in the tenant's own schema. Ids are per schema,
+    so each tenant's rows get their own ids: the other tenant has no row with them."""
+    from decimal import Decimal
+
+    from django_tenants.utils import schema_context
+
+    from ai_engine.models import Generation, GenerationBatch, PromptTemplate
+    from ai_engine.services import prompt_library_ensure
+
+    with schema_context(fixture.tenant.schema_name):
+        prompt_library_ensure()
+        template = PromptTemplate.objects.get(key="summary")
+        own_id = 100 + ord(fixture.tenant.slug[0])
+        batch = GenerationBatch.objects.create(pk=own_id, template=template, items=[], total=0, status="done")
+        generation = Generation.objects.create(
+            pk=own_id,
+            template=template,
+            version=template.versions.get(number=1),
+            assignment="production",
+            variables={"text": "t"},
+            output=f"{fixture.tenant.slug} summary",
+            provider="groq",
+            model="llama-3.1-8b-instant",
+            quality_score=Decimal("5.00"),
+        )
+    return {"generation": generation.pk, "batch": batch.pk}
 
 
 def _invoice(fixture: TenantFixture) -> int:
@@ -44,6 +79,9 @@ def _object_calls(ids: dict[str, int]) -> list[tuple[str, str, dict[str, str] | 
         ("get", f"/api/v1/api-keys/{ids['key']}/", None),
         ("get", f"/api/v1/billing/invoices/{ids['invoice']}/", None),
         ("get", f"/api/v1/billing/invoices/{ids['invoice']}/pdf/", None),
+        ("get", f"/api/v1/ai/generations/{ids['generation']}/", None),
+        ("patch", f"/api/v1/ai/generations/{ids['generation']}/", {"rating": 3}),
+        ("get", f"/api/v1/ai/generation-batches/{ids['batch']}/", None),
         ("delete", f"/api/v1/invitations/{ids['invitation']}/", None),
         ("delete", f"/api/v1/api-keys/{ids['key']}/", None),
         ("delete", f"/api/v1/members/{ids['member']}/", None),
@@ -72,6 +110,12 @@ COLLECTIONS = [
     "/api/v1/export/",
     "/api/v1/ai/requests/",
     "/api/v1/ai/settings/",
+    "/api/v1/ai/prompts/",
+    "/api/v1/ai/prompts/summary/",
+    "/api/v1/ai/brand-voice/",
+    "/api/v1/ai/generations/",
+    "/api/v1/ai/generation-batches/",
+    "/api/v1/ai/quality/",
 ]
 
 
@@ -104,6 +148,8 @@ def test_lists_show_only_own_tenant(alpha: TenantFixture, beta: TenantFixture, a
     assert all(m["user"]["email"].endswith("@alpha.in") for m in members)
     invitations = client.get("/api/v1/invitations/").json()["results"]
     assert [i["email"] for i in invitations] == ["new@alpha.in"]
+    generations = client.get("/api/v1/ai/generations/").json()["results"]
+    assert [g["output"] for g in generations] == ["alpha summary"]
     payments = client.get("/api/v1/billing/payments/").json()["results"]
     assert [p["razorpay_payment_id"] for p in payments] == ["pay_alpha"]
     invoices = client.get("/api/v1/billing/invoices/").json()["results"]
@@ -152,6 +198,10 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
     for path, body in (
         ("/api/v1/ai/complete/", {"task": "short", "messages": [{"role": "user", "content": "x"}]}),
         ("/api/v1/ai/sentiment/", {"texts": ["fine"]}),
+        ("/api/v1/ai/generations/", {"template": "summary", "variables": {"text": "x"}}),
+        ("/api/v1/ai/generation-batches/", {"template": "summary", "items": [{"text": "x"}]}),
+        ("/api/v1/ai/prompts/summary/versions/", {"system": "s", "user": "$text"}),
+        ("/api/v1/ai/prompts/summary/labels/", {"label": "production", "version": 1}),
         ("/api/v1/billing/subscription/change/", {"plan": "premium"}),
         ("/api/v1/billing/subscription/cancel/", {}),
         ("/api/v1/billing/subscription/pause/", {}),
@@ -164,6 +214,9 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
         == 401
     )
     assert not BillingProfile.objects.filter(tenant=beta.tenant).exists()
+    assert (
+        client.patch("/api/v1/ai/brand-voice/", {"tone": "pwned"}, content_type="application/json").status_code == 401
+    )
     after = (Invitation.objects.filter(tenant=beta.tenant).count(), ApiKey.objects.filter(tenant=beta.tenant).count())
     assert before == after
     beta.tenant.refresh_from_db()

@@ -11,7 +11,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from ai_engine.models import AIRequest, AISettings, Generation, GenerationBatch, PromptVersion
+from ai_engine.models import AIRequest, Generation, GenerationBatch, PromptVersion
 from ai_engine.prompt_library import BUILTINS
 from ai_engine.quota import quota_key
 from ai_engine.services.prompts import split_bucket
@@ -251,8 +251,8 @@ def test_a_batch_stops_when_the_quota_runs_out_and_keeps_what_it_made(
 def test_llm_judge_scores_on_the_rubric_when_enabled(
     alpha: TenantFixture, llm: FakeLLM, eager_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with schema_context(alpha.tenant.schema_name):
-        AISettings.objects.create(judge_enabled=True)
+    turned_on = alpha.key_client().patch("/api/v1/ai/settings/", {"judge_enabled": True}, content_type=JSON)
+    assert turned_on.json()["judge_enabled"] is True
     llm.replies[LONG] = GOOD_DESCRIPTION
     llm.replies[SHORT] = 'Verdict: {"score": 8.5, "reason": "Specific and clear."}'
     with django_capture_on_commit_callbacks(execute=True):

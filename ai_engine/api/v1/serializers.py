@@ -94,9 +94,11 @@ class SentimentResultSerializer(serializers.Serializer[Any]):
 class AISettingsSerializer(serializers.Serializer[Any]):
     route_long_form = serializers.ListField(child=serializers.CharField(), help_text="Empty: the platform's route.")
     route_short = serializers.ListField(child=serializers.CharField(), help_text="Empty: the platform's route.")
+    judge_enabled = serializers.BooleanField(help_text="Also score each generation with an LLM judge.")
     models = serializers.ListField(child=serializers.DictField(), read_only=True, help_text="The catalogue.")
 
 
 class AISettingsUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     route_long_form = serializers.ListField(child=serializers.CharField(), required=False, max_length=5)
     route_short = serializers.ListField(child=serializers.CharField(), required=False, max_length=5)
+    judge_enabled = serializers.BooleanField(required=False)

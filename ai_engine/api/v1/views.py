@@ -115,6 +115,7 @@ def _settings_data() -> dict[str, Any]:
     return {
         "route_long_form": own.route_long_form if own else [],
         "route_short": own.route_short if own else [],
+        "judge_enabled": own.judge_enabled if own else False,
         "models": [
             {
                 "name": m.name,
@@ -142,7 +143,7 @@ class AISettingsView(BaseAPIView):
     @extend_schema(
         request=s.AISettingsUpdateSerializer,
         responses=s.AISettingsSerializer,
-        summary="Set this workspace's own routes (model names from the catalogue)",
+        summary="Set this workspace's own routes (model names from the catalogue) and the LLM judge",
         tags=["ai"],
     )
     def patch(self, request: Request) -> Response:
