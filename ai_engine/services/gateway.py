@@ -182,12 +182,19 @@ def _open_stream(model: ModelSpec, messages: list[dict[str, str]], params: dict[
             model=model.name, messages=messages, stream=True, **extra, **params
         )
         iterator = iter(stream)
-        first = next(iterator, None)
+        try:
+            first = next(iterator, None)
+        except BaseException:
+            stream.close()
+            raise
 
     def chunks() -> Iterator[Any]:
-        if first is not None:
-            yield first
-        yield from iterator
+        try:
+            if first is not None:
+                yield first
+            yield from iterator
+        finally:
+            stream.close()  # a cancelled request hangs up on the provider at once, not at GC
 
     return chunks()
 
@@ -251,6 +258,17 @@ def _prepare(
             "No AI provider is configured: set GROQ_API_KEY, or AI_OPENAI_BASE_URL and AI_OPENAI_MODELS.",
             code="ai_provider_not_configured",
         )
+    needed = estimated_tokens(messages) + (max_tokens or DEFAULT_ANSWER_TOKENS)
+    fitting = [m for m in route if m.context_window >= needed]
+    if not fitting:
+        largest = max(m.context_window for m in route)
+        raise RequestRejected(
+            f"This request needs about {needed} tokens with its answer; the largest model available "
+            f"here takes {largest}. Shorten it or lower max_tokens.",
+            code="ai_request_too_long",
+            detail={"estimated_tokens": needed, "largest_context_window": largest},
+        )
+    route = fitting  # a model whose context window cannot hold the request is skipped, not tried
     params = {k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None}
     base = {
         "task": task,
@@ -262,6 +280,18 @@ def _prepare(
     clean = [{"role": m["role"], "content": m["content"]} for m in messages]
     ttl = settings.AI_CACHE_TTL_SECONDS if cache_ttl is None else cache_ttl
     return _Request(tenant=tenant, route=route, params=params, messages=clean, base=base, cache_ttl=ttl)
+
+
+# Context-window check before any call: about 4 characters per token for English text with the
+# Llama and GPT tokenizers, plus a few tokens of framing per message; rounding up keeps a model
+# from being sent what it must refuse.
+CHARS_PER_TOKEN = 4
+TOKENS_PER_MESSAGE = 4
+DEFAULT_ANSWER_TOKENS = 1024
+
+
+def estimated_tokens(messages: list[dict[str, str]]) -> int:
+    return sum(-(-len(m["content"]) // CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE for m in messages)
 
 
 def _cache_hit(req: _Request) -> tuple[dict[str, Any], AIRequest] | None:
@@ -512,6 +542,9 @@ def _stream_events(
     except (groq.APIError, openai.APIError, httpx.HTTPError, ValueError) as exc:
         logger.warning("ai_stream_interrupted", extra={"error": type(exc).__name__})
     finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # also when the client went away (GeneratorExit): stop the provider's stream
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         cost = model.cost_usd_micros(prompt_tokens, completion_tokens)

@@ -31,6 +31,10 @@ class FakeLLM:
     # model -> a fixed reply (tests that need a model to answer in a given format set it)
     replies: dict[str, str] = field(default_factory=dict)
     slow_seconds: float = 2.0
+    # Pause between streamed pieces (seconds); with it, a client that hangs up mid-answer is seen
+    # as a broken connection and counted in ``hangups``.
+    stream_pause: float = 0.0
+    hangups: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,7 +151,16 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                         }
                     ],
                 }
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                try:
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    with fake._lock:
+                        fake.hangups += 1
+                    self.close_connection = True
+                    return
+                if fake.stream_pause:
+                    time.sleep(fake.stream_pause)
                 if cut and i == 1:  # the connection closes cleanly mid-answer, without finish_reason
                     self.wfile.flush()
                     self.close_connection = True

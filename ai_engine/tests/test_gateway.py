@@ -299,6 +299,31 @@ def test_a_client_leaving_mid_stream_is_still_metered(alpha: TenantFixture, llm:
     assert quota_used(schema_name=alpha.tenant.schema_name, now=timezone.now()) == 1  # the provider was used
 
 
+def test_cancelling_a_stream_hangs_up_on_the_provider_at_once(alpha: TenantFixture, llm: FakeLLM) -> None:
+    """Cancellation: the client goes away after the first piece; we close the provider's stream
+    straight away (the fake sees the broken connection while it still has words to send), and the
+    request is metered as interrupted, never cached."""
+    import time
+
+    from ai_engine.services import ai_stream
+
+    llm.stream_pause = 0.05
+    llm.replies["llama-3.3-70b-versatile"] = " ".join(f"word{i}" for i in range(200))
+    with schema_context(alpha.tenant.schema_name):
+        started = ai_stream(tenant=alpha.tenant, task="long_form", messages=ASK["messages"], actor=Actor())
+        assert next(started.events) == {"delta": "word0 "}
+        cancelled_at = time.perf_counter()
+        started.events.close()
+        while llm.hangups == 0 and time.perf_counter() - cancelled_at < 3:
+            time.sleep(0.01)
+        assert llm.hangups == 1
+        assert time.perf_counter() - cancelled_at < 1  # not after the remaining 10 s of the answer
+        record = AIRequest.objects.get()
+        assert (record.outcome, record.attempts[-1]["status"]) == ("interrupted", "interrupted")
+        again = ai_complete(tenant=alpha.tenant, task="long_form", messages=ASK["messages"], actor=Actor())
+        assert again.cached is False
+
+
 def test_streaming_when_every_provider_fails_is_a_503_before_the_stream(alpha: TenantFixture, llm: FakeLLM) -> None:
     models = ("llama-3.3-70b-versatile", "llama-3.1-8b-instant", "local-fallback")
     llm.script = {name: ["500", "500"] for name in models}
@@ -326,3 +351,18 @@ def test_a_workspace_routes_its_own_models(alpha: TenantFixture, beta: TenantFix
     assert (mine["model"], mine["provider"]) == ("local-fallback", "openai_compatible")
     theirs = beta.key_client().post("/api/v1/ai/complete/", ASK, content_type=JSON).json()
     assert theirs["model"] == "llama-3.3-70b-versatile"  # beta keeps the platform's route
+
+
+def test_a_model_whose_context_window_is_too_small_is_skipped(alpha: TenantFixture, llm: FakeLLM) -> None:
+    """About 10,000 tokens: over local-fallback's 8,192-token window, within Groq's 131,072."""
+    long_ask = {"task": "short", "messages": [{"role": "user", "content": "word " * 8_000}], "cache": False}
+    llm.script = {"llama-3.1-8b-instant": ["500", "500"], "llama-3.3-70b-versatile": ["500", "500"]}
+    response = alpha.key_client().post("/api/v1/ai/complete/", long_ask, content_type=JSON)
+    assert response.status_code == 503  # both Groq models failed; the small local model was not tried
+    assert llm.calls["local-fallback"] == 0
+    with override_settings(GROQ_API_KEY=""):
+        response = alpha.key_client().post("/api/v1/ai/complete/", long_ask, content_type=JSON)
+    assert response.status_code == 422
+    assert response.json()["code"] == "ai_request_too_long"
+    assert response.json()["detail"] == {"estimated_tokens": 10_000 + 4 + 1024, "largest_context_window": 8192}
+    assert llm.calls["local-fallback"] == 0
