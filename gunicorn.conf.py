@@ -4,6 +4,7 @@ Sync workers, one per CPU: API requests are CPU-bound, so threads only add GIL c
 extra processes only add switching; on the 2-core benchmark machine this gave the best throughput
 and tail (benchmarks/README.md).
 Put a buffering proxy (nginx, a cloud load balancer) in front for TLS, slow clients and keep-alive.
+Requests that wait on an AI model go to the AI pool instead (gunicorn.ai.conf.py, gthread).
 """
 
 import multiprocessing

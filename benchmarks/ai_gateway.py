@@ -63,12 +63,8 @@ def main() -> None:
     from ai_engine.models import AIRequest
     from ai_engine.services import gateway as services
     from ai_engine.testing.fake_llm import fake_llm_server
-    from billing.models import Plan
-    from billing.selectors import entitlements_cache
     from tenants.models import Tenant
 
-    Plan.objects.filter(code="benchmark").update(ai_requests_per_month=2_000_000_000)
-    entitlements_cache.clear()
     tenant = Tenant.objects.get(slug=api_read.TENANT_SLUG)
     with fake_llm_server() as (fake, base_url):
         settings.GROQ_API_KEY, settings.GROQ_BASE_URL = fake.api_key, base_url

@@ -60,11 +60,12 @@ for i in range(Membership.objects.filter(tenant=tenant).count(), {members}):
     user = User.objects.create_user(email=f"member{{i}}@bench.example", password=None)
     Membership.objects.create(tenant=tenant, user=user, role=Role.ANALYST)
 # Plans set tenant API limits. The "benchmark" plan (this database only) has limits too high to
-# refuse, so the GCRA script still runs in Redis on every request without ever saying no.
+# refuse, so the GCRA script (and the AI quota script) still run in Redis on every request
+# without ever saying no.
 from billing.models import Plan
 Plan.objects.update_or_create(code="benchmark", version=1, defaults=dict(
     name="Benchmark (bench database only)", price_monthly_paise=0, price_yearly_paise=0,
-    ai_requests_per_month=1, seats=1000, api_rate_per_minute={raised_per_minute},
+    ai_requests_per_month=2_000_000_000, seats=1000, api_rate_per_minute={raised_per_minute},
     api_burst={raised_burst}, rate_limit_bypass=False, features=[], is_current=True))
 Tenant.objects.filter(pk=tenant.pk).update(rate_limit_bypass={bypass}, plan="benchmark")
 ApiKey.objects.filter(tenant=tenant, name="benchmark").delete()

@@ -31,6 +31,8 @@ class FakeLLM:
     # model -> a fixed reply (tests that need a model to answer in a given format set it)
     replies: dict[str, str] = field(default_factory=dict)
     slow_seconds: float = 2.0
+    # Time every answer takes before its first byte (seconds): a provider's think time.
+    think_seconds: float = 0.0
     # Pause between streamed pieces (seconds); with it, a client that hangs up mid-answer is seen
     # as a broken connection and counted in ``hangups``.
     stream_pause: float = 0.0
@@ -104,6 +106,8 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return
             if behaviour == "slow":
                 time.sleep(fake.slow_seconds)
+            if fake.think_seconds:
+                time.sleep(fake.think_seconds)
             text = fake.replies.get(model) or fake.reply_text(model, messages)
             prompt_tokens = sum(fake.tokens(str(m.get("content", ""))) for m in messages)
             usage = {
