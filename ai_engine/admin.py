@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from ai_engine.models import (
     AIRequest,
@@ -16,30 +13,7 @@ from ai_engine.models import (
     PromptTemplate,
     PromptVersion,
 )
-from suresh_ai.admin_site import admin_site, tenant_admin_role
-
-
-class TenantReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Visible to the owners and admins of the tenant whose domain this is; changes go through
-    the web app and the API, where the services check them."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return tuple(f.name for f in self.model._meta.fields)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return tenant_admin_role(request) is not None
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return tenant_admin_role(request) is not None
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from suresh_ai.admin_site import ReadOnlyInline, TenantReadOnlyAdmin, admin_site
 
 
 @admin.register(AIRequest, site=admin_site)
@@ -59,27 +33,15 @@ class AIRequestAdmin(TenantReadOnlyAdmin):
     list_filter = ("outcome", "task", "model", "cache_hit")
 
 
-class PromptVersionInline(admin.TabularInline):  # type: ignore[type-arg]
+class PromptVersionInline(ReadOnlyInline):
     model = PromptVersion
     fields = ("number", "origin", "temperature", "max_tokens", "note", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class PromptLabelInline(admin.TabularInline):  # type: ignore[type-arg]
+class PromptLabelInline(ReadOnlyInline):
     model = PromptLabel
     fields = ("name", "version", "updated_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PromptTemplate, site=admin_site)

@@ -10,6 +10,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.admin import ModelAdmin, TabularInline
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -60,3 +61,43 @@ class SureshAdminSite(OTPAdminSite):
 
 
 admin_site = SureshAdminSite(name="admin")
+
+
+class TenantReadOnlyAdmin(ModelAdmin):  # type: ignore[type-arg]
+    """A tenant-schema model in the admin: visible to the owners and admins of the tenant whose
+    domain this is, read-only (changes go through the web app and the API, where the services
+    check them); ``may_delete`` lets those admins delete rows too. Fields in ``exclude`` stay hidden."""
+
+    may_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        hidden = set(self.exclude or ())
+        return tuple(f.name for f in self.model._meta.fields if f.name not in hidden)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return tenant_admin_role(request) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return tenant_admin_role(request) is not None
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.may_delete and tenant_admin_role(request) is not None
+
+
+class ReadOnlyInline(TabularInline):  # type: ignore[type-arg]
+    """Rows shown under their parent in the admin, never added or deleted there."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return tuple(str(name) for name in self.fields or ())
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

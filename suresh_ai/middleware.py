@@ -41,7 +41,8 @@ class RequestIdMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over MAX_REQUEST_BODY_BYTES before anything reads them (DRF's parsers do not check)."""
+    """Refuse bodies over MAX_REQUEST_BODY_BYTES before anything reads them (DRF's parsers do not
+    check); the upload paths of UPLOAD_BODY_LIMITS have their own, larger limit."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -51,12 +52,16 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return error_response(400, "bad_request", "Content-Length is not a number.")
-        if length > settings.MAX_REQUEST_BODY_BYTES:
+        limit = next(
+            (size for prefix, size in settings.UPLOAD_BODY_LIMITS.items() if request.path.startswith(prefix)),
+            settings.MAX_REQUEST_BODY_BYTES,
+        )
+        if length > limit:
             return error_response(
                 413,
                 "request_too_large",
-                f"The request body is {length} bytes; the limit is {settings.MAX_REQUEST_BODY_BYTES}.",
-                {"limit_bytes": settings.MAX_REQUEST_BODY_BYTES},
+                f"The request body is {length} bytes; the limit is {limit}.",
+                {"limit_bytes": limit},
             )
         return self.get_response(request)
 

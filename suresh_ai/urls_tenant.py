@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 
 from ai_engine import pages as ai_pages
+from ai_engine.chat import pages as chat_pages
 from ai_engine.pages import content as content_pages
 from ai_engine.pages import prompts as prompt_pages
 from billing import pages as billing_pages
@@ -34,6 +35,13 @@ urlpatterns = [
     path("ai/prompts/", prompt_pages.prompts_page, name="ai-prompts"),
     path("ai/prompts/<slug:key>/", prompt_pages.prompt_page, name="ai-prompt"),
     path("ai/prompts/<slug:key>/label/", prompt_pages.prompt_label, name="ai-prompt-label"),
+    path("ai/chat/", chat_pages.inbox, name="chat-inbox"),
+    path("ai/chat/<int:pk>/", chat_pages.conversation, name="chat-conversation"),
+    path("ai/chat/knowledge/", chat_pages.knowledge, name="chat-knowledge"),
+    path("ai/chat/knowledge/<int:pk>/delete/", chat_pages.knowledge_delete, name="chat-knowledge-delete"),
+    path("ai/chat/settings/", chat_pages.chat_settings, name="chat-settings"),
+    path("ai/chat/settings/rotate-key/", chat_pages.rotate_site_key, name="chat-settings-rotate"),
+    path("chat/widget.js", chat_pages.widget_js, name="chat-widget-js"),
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
     path("billing/pay/<str:token>/", billing_pages.pay_link, name="billing-pay-link"),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django_tenants.utils import schema_context
 
+from ai_engine.chat.models import Conversation, KnowledgeSource
+from ai_engine.chat.tests.helpers import chat_objects, widget_client, widget_setup
 from billing.models import BillingProfile
 from billing.services import invoice_issue_for_payment
 from billing.tests.helpers import captured_payment
@@ -31,6 +34,7 @@ def _objects(fixture: TenantFixture) -> dict[str, int]:
         "key": key.pk,
         "invoice": _invoice(fixture),
         **_generation(fixture),
+        **chat_objects(fixture),  # a knowledge source and a conversation, ids unused in other tenants
     }
 
 
@@ -63,6 +67,14 @@ def _generation(fixture: TenantFixture) -> dict[str, int]:
     return {"generation": generation.pk, "batch": batch.pk}
 
 
+def _chat_ids(fixture: TenantFixture) -> dict[str, list[int]]:
+    with schema_context(fixture.tenant.schema_name):
+        return {
+            "conversations": list(Conversation.objects.order_by("-created_at", "-id").values_list("id", flat=True)),
+            "sources": list(KnowledgeSource.objects.order_by("-created_at", "-id").values_list("id", flat=True)),
+        }
+
+
 def _invoice(fixture: TenantFixture) -> int:
     """A captured subscription charge and its GST invoice."""
     payment = captured_payment(fixture.tenant, pid=f"pay_{fixture.tenant.slug}")
@@ -82,9 +94,17 @@ def _object_calls(ids: dict[str, int]) -> list[tuple[str, str, dict[str, str] | 
         ("get", f"/api/v1/ai/generations/{ids['generation']}/", None),
         ("patch", f"/api/v1/ai/generations/{ids['generation']}/", {"rating": 3}),
         ("get", f"/api/v1/ai/generation-batches/{ids['batch']}/", None),
+        ("get", f"/api/v1/ai/chat/knowledge/{ids['chat_source']}/", None),
+        ("patch", f"/api/v1/ai/chat/knowledge/{ids['chat_source']}/", {"title": "renamed"}),
+        ("get", f"/api/v1/ai/chat/conversations/{ids['chat_conversation']}/", None),
+        ("post", f"/api/v1/ai/chat/conversations/{ids['chat_conversation']}/reply/", {"content": "hi"}),
+        ("post", f"/api/v1/ai/chat/conversations/{ids['chat_conversation']}/handoff/", {}),
+        ("post", f"/api/v1/ai/chat/conversations/{ids['chat_conversation']}/close/", {}),
+        ("post", f"/api/v1/ai/chat/conversations/{ids['chat_conversation']}/reopen/", {}),
         ("delete", f"/api/v1/invitations/{ids['invitation']}/", None),
         ("delete", f"/api/v1/api-keys/{ids['key']}/", None),
         ("delete", f"/api/v1/members/{ids['member']}/", None),
+        ("delete", f"/api/v1/ai/chat/knowledge/{ids['chat_source']}/", None),
     ]
 
 
@@ -116,6 +136,9 @@ COLLECTIONS = [
     "/api/v1/ai/generations/",
     "/api/v1/ai/generation-batches/",
     "/api/v1/ai/quality/",
+    "/api/v1/ai/chat/knowledge/",
+    "/api/v1/ai/chat/conversations/",
+    "/api/v1/ai/chat/settings/",
 ]
 
 
@@ -133,9 +156,12 @@ def test_tenant_a_gets_404_on_b_objects_and_2xx_on_its_own(
     assert Membership.objects.filter(pk=beta_ids["member"], role=Role.ANALYST).exists()
     assert Invitation.objects.get(pk=beta_ids["invitation"]).status == Invitation.Status.PENDING
     assert ApiKey.objects.get(pk=beta_ids["key"]).revoked_at is None
+    with schema_context(beta.tenant.schema_name):
+        assert KnowledgeSource.objects.get(pk=beta_ids["chat_source"]).title == "Do you gift-wrap?"
+        assert Conversation.objects.get(pk=beta_ids["chat_conversation"]).status == Conversation.Status.OPEN
     # Positive control: the same calls on alpha's own objects succeed.
     for method, path, body in _object_calls(alpha_ids):
-        assert _call(client, method, path, body) in (200, 204), (method, path)
+        assert _call(client, method, path, body) in (200, 201, 204), (method, path)
 
 
 @pytest.mark.parametrize("auth", ["key", "session"])
@@ -150,6 +176,11 @@ def test_lists_show_only_own_tenant(alpha: TenantFixture, beta: TenantFixture, a
     assert [i["email"] for i in invitations] == ["new@alpha.in"]
     generations = client.get("/api/v1/ai/generations/").json()["results"]
     assert [g["output"] for g in generations] == ["alpha summary"]
+    alpha_chat = _chat_ids(alpha)
+    conversations = client.get("/api/v1/ai/chat/conversations/").json()["results"]
+    assert [c["id"] for c in conversations] == alpha_chat["conversations"]
+    sources = client.get("/api/v1/ai/chat/knowledge/").json()["results"]
+    assert [s["id"] for s in sources] == alpha_chat["sources"]
     payments = client.get("/api/v1/billing/payments/").json()["results"]
     assert [p["razorpay_payment_id"] for p in payments] == ["pay_alpha"]
     invoices = client.get("/api/v1/billing/invoices/").json()["results"]
@@ -207,6 +238,10 @@ def test_a_key_cannot_write_to_b_through_create_endpoints(alpha: TenantFixture, 
         ("/api/v1/billing/subscription/pause/", {}),
         ("/api/v1/billing/checkout/", {"plan": "pro"}),
         ("/api/v1/billing/checkout/complete/", {"razorpay_payment_id": "p", "razorpay_subscription_id": "s"}),
+        ("/api/v1/ai/chat/knowledge/faqs/", {"question": "q?", "answer": "a"}),
+        ("/api/v1/ai/chat/knowledge/products/", {"name": "p"}),
+        ("/api/v1/ai/chat/conversations/", {}),
+        ("/api/v1/ai/chat/settings/rotate-key/", {}),
     ):
         assert client.post(path, body, content_type="application/json").status_code == 401, path
     assert (
@@ -230,6 +265,8 @@ def test_web_pages_refuse_other_tenants_objects(alpha: TenantFixture, beta: Tena
         ("/team/{member}/role/", {"role": "viewer"}),
         ("/team/invitations/{invitation}/revoke/", {}),
         ("/api-keys/{key}/revoke/", {}),
+        ("/ai/chat/{chat_conversation}/", {"action": "close"}),
+        ("/ai/chat/knowledge/{chat_source}/delete/", {}),
         ("/team/{member}/remove/", {}),
     ]
     for template, data in pages:
@@ -255,3 +292,23 @@ def test_custom_domain_reaches_its_tenant_only(alpha: TenantFixture, beta: Tenan
     assert via_www.get("/api/v1/tenant/").json()["slug"] == "alpha"
     other = Client(HTTP_HOST="shop.alpha.in", HTTP_AUTHORIZATION=f"Bearer {beta.admin_key}")
     assert other.get("/api/v1/tenant/").status_code == 401
+
+
+def test_the_chat_widget_site_key_refuses_other_origins_and_other_workspaces(
+    alpha: TenantFixture, beta: TenantFixture
+) -> None:
+    start = "/api/v1/public/chat/conversations/"
+    alpha_key, beta_key = widget_setup(alpha), widget_setup(beta)  # both allow https://shop.alpha.in
+    for client, code in (
+        (widget_client(alpha, alpha_key, origin="https://other.example"), "origin_not_allowed"),
+        (widget_client(alpha, alpha_key, origin=None), "origin_not_allowed"),
+        (widget_client(beta, alpha_key), "site_key_invalid"),  # alpha's key on beta's domain
+        (widget_client(alpha, beta_key), "site_key_invalid"),
+    ):
+        response = client.post(start, {}, content_type="application/json")
+        assert (response.status_code, response.json()["code"]) == (403, code)
+    with schema_context(beta.tenant.schema_name):
+        assert not Conversation.objects.exists()
+    # Positive control: each key on its own domain from the allowed origin.
+    assert widget_client(alpha, alpha_key).post(start, {}, content_type="application/json").status_code == 201
+    assert widget_client(beta, beta_key).post(start, {}, content_type="application/json").status_code == 201

@@ -27,7 +27,8 @@ def test_generate_review_and_see_it_in_the_list(alpha: TenantFixture, llm: FakeL
     assert shown.status_code == 200
     assert 'name="product_name"' in shown.content.decode()
     html = page.post("/ai/content/?template=product_description", DESCRIBE).content.decode()
-    assert "Quality " in html and " / 10" in html
+    assert "Quality " in html
+    assert " / 10" in html
     sent = llm.requests[-1]["messages"][1]["content"]
     assert "Features: Grade A1, Hand-picked." in sent  # one per line became a list
     with schema_context(alpha.tenant.schema_name):

@@ -14,6 +14,7 @@ from ai_engine.models import AIRequest
 from ai_engine.quota import quota_key, quota_used
 from ai_engine.services import Actor, QuotaExceeded, ai_complete
 from ai_engine.testing.fake_llm import FakeLLM
+from ai_engine.testing.sse import sse_events
 from suresh_ai.redisclient import redis_client
 from suresh_ai.testing import TenantFixture, otp_client, staff_client
 
@@ -185,27 +186,12 @@ def test_quota_exceeded_over_the_api_names_the_reset(alpha: TenantFixture, llm: 
     assert sum(llm.calls.values()) == 0
 
 
-def _events(response: Any) -> list[tuple[str, dict[str, Any]]]:
-    import json
-
-    out = []
-    for block in b"".join(response.streaming_content).decode().strip().split("\n\n"):
-        name, data = "message", ""
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data = line[6:]
-        out.append((name, json.loads(data)))
-    return out
-
-
 def test_streaming_over_sse_then_replayed_from_the_cache(alpha: TenantFixture, llm: FakeLLM) -> None:
     body = {**ASK, "stream": True}
     response = alpha.key_client().post("/api/v1/ai/complete/", body, content_type=JSON)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
-    events = _events(response)
+    events = sse_events(response)
     text = "".join(data["delta"] for name, data in events if name == "message")
     assert text == "[fake llama-3.3-70b-versatile] reply to: Describe our mango pickle"
     name, done = events[-1]
@@ -216,7 +202,7 @@ def test_streaming_over_sse_then_replayed_from_the_cache(alpha: TenantFixture, l
         9,
         False,
     )
-    again = _events(alpha.key_client().post("/api/v1/ai/complete/", body, content_type=JSON))
+    again = sse_events(alpha.key_client().post("/api/v1/ai/complete/", body, content_type=JSON))
     assert "".join(d["delta"] for n, d in again if n == "message") == text
     assert again[-1][1]["cached"] is True
     assert sum(llm.calls.values()) == 1  # the replay came from the cache
@@ -224,7 +210,7 @@ def test_streaming_over_sse_then_replayed_from_the_cache(alpha: TenantFixture, l
 
 def test_streaming_falls_back_before_the_first_piece(alpha: TenantFixture, llm: FakeLLM) -> None:
     llm.script = {"llama-3.3-70b-versatile": ["503", "503"]}
-    events = _events(alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON))
+    events = sse_events(alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON))
     assert events[-1][1]["model"] == "llama-3.1-8b-instant"
     assert [a["status"] for a in events[-1][1]["attempts"]] == ["server_error", "server_error", "ok"]
 
@@ -280,7 +266,7 @@ def test_unreadable_answers_and_refused_keys_fall_back(alpha: TenantFixture, llm
 
 def test_a_stream_cut_part_way_is_not_ok_and_not_cached(alpha: TenantFixture, llm: FakeLLM) -> None:
     llm.script = {"llama-3.3-70b-versatile": ["cut"]}
-    events = _events(alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON))
+    events = sse_events(alpha.key_client().post("/api/v1/ai/complete/", {**ASK, "stream": True}, content_type=JSON))
     assert events[-1] == ("error", {"code": "ai_stream_interrupted", "message": "The answer stopped part-way."})
     with schema_context(alpha.tenant.schema_name):
         assert AIRequest.objects.get().outcome == "interrupted"

@@ -50,6 +50,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "intelligence",
     "ai_engine",
+    "ai_engine.chat",
     "experiments",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -204,7 +205,8 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_URLS_REGEX = r"^/api/.*$"
+# The chat widget's public endpoints answer CORS themselves, per tenant, from its allowed origins.
+CORS_URLS_REGEX = r"^/api/(?!v1/public/).*$"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Largest request body accepted anywhere (413 above it).
@@ -246,6 +248,10 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "tenants.models.Invitation.Status",
         "RoleEnum": "tenants.models.Role",
         "ChatRoleEnum": ["system", "user", "assistant"],
+        "KnowledgeKindEnum": "ai_engine.chat.models.KnowledgeSource.Kind",
+        "KnowledgeSourceStatusEnum": "ai_engine.chat.models.KnowledgeSource.Status",
+        "ConversationStatusEnum": "ai_engine.chat.models.Conversation.Status",
+        "ChatMessageRoleEnum": "ai_engine.chat.models.Message.Role",
         "PromptLabelEnum": "ai_engine.models.PromptLabel.Name",
         "GenerationBatchStatusEnum": "ai_engine.models.GenerationBatch.Status",
         "AITaskEnum": "ai_engine.models.AITask",
@@ -313,6 +319,22 @@ AI_RETRIES_PER_MODEL = env.int("AI_RETRIES_PER_MODEL", default=1)
 AI_MAX_RETRY_AFTER_SECONDS = env.float("AI_MAX_RETRY_AFTER_SECONDS", default=5.0)
 AI_BACKOFF_SECONDS = env.float("AI_BACKOFF_SECONDS", default=0.25)
 AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=300)
+
+# --- AI chatbot (issue 4; docs/ai-chatbot.md) ------------------------------------------------------
+# Largest uploaded knowledge document (text, Markdown, PDF). Its upload paths get a body limit of
+# this plus room for the multipart framing (UPLOAD_BODY_LIMITS); every other path keeps 1 MB.
+CHAT_DOCUMENT_MAX_BYTES = env.int("CHAT_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_BODY_LIMITS = {
+    "/api/v1/ai/chat/knowledge/documents/": CHAT_DOCUMENT_MAX_BYTES + 64 * 1024,
+    "/ai/chat/knowledge/": CHAT_DOCUMENT_MAX_BYTES + 64 * 1024,
+}
+# Retrieval: at most this many passages, each ranking at least CHAT_RETRIEVAL_MIN_RANK
+# (ts_rank_cd normalised to 0..1; one word of the question in a passage's text scores 0.29).
+CHAT_RETRIEVAL_TOP_K = env.int("CHAT_RETRIEVAL_TOP_K", default=4)
+CHAT_RETRIEVAL_MIN_RANK = env.float("CHAT_RETRIEVAL_MIN_RANK", default=0.2)
+# The public widget endpoints, per site key and visitor IP.
+CHAT_WIDGET_RATE_PER_MINUTE = env.int("CHAT_WIDGET_RATE_PER_MINUTE", default=20)
+CHAT_WIDGET_RATE_BURST = env.int("CHAT_WIDGET_RATE_BURST", default=10)
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from ai_engine import selectors, services
 from ai_engine.api.v1 import content_serializers as s
-from ai_engine.api.v1.views import _actor
+from ai_engine.api.v1.common import actor_for
 from ai_engine.models import BrandVoice, Generation, GenerationBatch, PromptTemplate
 from billing.selectors import require_feature
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView
@@ -79,7 +79,7 @@ class PromptVersionCreateView(BaseAPIView):
         serializer = s.PromptVersionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         version = services.prompt_version_create(
-            key=key, data=dict(serializer.validated_data), created_by_id=_actor(request).user_id
+            key=key, data=dict(serializer.validated_data), created_by_id=actor_for(request).user_id
         )
         return Response(s.PromptVersionSerializer(version).data, status=201)
 
@@ -100,7 +100,7 @@ class PromptLabelView(BaseAPIView):
             key=key,
             label=serializer.validated_data["label"],
             number=serializer.validated_data["version"],
-            moved_by_id=_actor(request).user_id,
+            moved_by_id=actor_for(request).user_id,
         )
         return Response(_template_detail(key))
 
@@ -162,7 +162,7 @@ class GenerationListView(BaseListAPIView):
             tenant=request_tenant(request),
             template_key=data["template"],
             variables=data["variables"],
-            actor=_actor(request),
+            actor=actor_for(request),
             subject=data.get("subject"),
             label=data.get("label"),
             version=data.get("version"),
@@ -222,7 +222,7 @@ class BatchListView(BaseListAPIView):
             template_key=data["template"],
             items=[dict(item) for item in data["items"]],
             label=data.get("label"),
-            actor=_actor(request),
+            actor=actor_for(request),
         )
         return Response(s.BatchSerializer(batch).data, status=202)
 

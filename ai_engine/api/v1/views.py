@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ai_engine import sentiment, services
 from ai_engine.api.v1 import serializers as s
+from ai_engine.api.v1.common import actor_for, sse_response
 from ai_engine.catalogue import catalogue, provider_configured
 from ai_engine.models import AIRequest, AISettings
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
-from tenants.permissions import principal_for
 
 
 class CompleteView(BaseAPIView):
@@ -38,7 +35,7 @@ class CompleteView(BaseAPIView):
         serializer = s.CompleteRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        actor = _actor(request)
+        actor = actor_for(request)
         kwargs = {
             "tenant": request_tenant(request),
             "task": data["task"],
@@ -49,23 +46,9 @@ class CompleteView(BaseAPIView):
             "use_cache": data["cache"],
         }
         if data["stream"]:
-            started = services.ai_stream(**kwargs)
-            response = StreamingHttpResponse(_sse(started.events), content_type="text/event-stream")
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"  # let a proxy pass each event on at once
-            return response  # type: ignore[return-value]
+            return sse_response(services.ai_stream(**kwargs).events)  # type: ignore[return-value]
         completion = services.ai_complete(**kwargs)
         return Response(s.CompletionSerializer(asdict(completion)).data)
-
-
-def _sse(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
-    for event in events:
-        if "delta" in event:
-            yield f"data: {json.dumps({'delta': event['delta']})}\n\n".encode()
-        elif "done" in event:
-            yield f"event: done\ndata: {json.dumps(event['done'])}\n\n".encode()
-        else:
-            yield f"event: error\ndata: {json.dumps(event['error'])}\n\n".encode()
 
 
 class AIRequestListView(BaseListAPIView):
@@ -96,18 +79,10 @@ class SentimentView(BaseAPIView):
         serializer.is_valid(raise_exception=True)
         texts = list(serializer.validated_data["texts"])
         if serializer.validated_data["engine"] == "llm":
-            results = sentiment.sentiment_llm(tenant=request_tenant(request), texts=texts, actor=_actor(request))
+            results = sentiment.sentiment_llm(tenant=request_tenant(request), texts=texts, actor=actor_for(request))
         else:
             results = sentiment.sentiment_local(texts=texts)
         return Response(s.SentimentResultSerializer({"results": [asdict(r) for r in results]}).data)
-
-
-def _actor(request: Request) -> services.Actor:
-    principal = principal_for(request)
-    return services.Actor(
-        user_id=principal.user.pk if principal and principal.user else None,
-        api_key_id=principal.api_key.pk if principal and principal.api_key else None,
-    )
 
 
 def _settings_data() -> dict[str, Any]:

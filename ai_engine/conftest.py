@@ -1,3 +1,5 @@
+"""Fixtures for every AI engine test (the gateway's, the content generator's and the chatbot's)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

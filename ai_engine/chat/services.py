@@ -1,0 +1,456 @@
+"""Chatbot writes (inside the tenant's schema): settings and site key, the knowledge base, and
+conversations — the customer's message, the grounded streamed answer, hand-off to a person."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from ai_engine.chat import prompting, selectors
+from ai_engine.chat.knowledge import Hit, Passage, document_kind, document_text, knowledge_search, search_vector
+from ai_engine.chat.knowledge import split_passages as _split
+from ai_engine.chat.models import ChatSettings, Conversation, KnowledgeChunk, KnowledgeSource, Message
+from ai_engine.services import Actor, ai_stream
+from billing.services import rupees
+from suresh_ai.errors import Conflict, ValidationFailed
+from suresh_ai.tenancy import db
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+SITE_KEY_PREFIX = "cs_pub_"
+MAX_MESSAGE_CHARS = 4000
+MAX_ORIGINS = 20
+MAX_IMPORT_ROWS = 2000
+
+
+# --- Settings and the site key -------------------------------------------------------------------
+
+
+def _new_site_key() -> str:
+    return SITE_KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+def chat_settings_ensure() -> ChatSettings:
+    """The workspace's settings row (always id 1, so two first uses at once make one row), made
+    with a fresh site key on first use."""
+    row, _ = ChatSettings.objects.get_or_create(pk=1, defaults={"site_key": _new_site_key()})
+    return row
+
+
+def normalise_origin(value: str) -> str:
+    """``https://Shop.Example.in/`` -> ``https://shop.example.in``; anything but a bare origin is refused."""
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise ValidationFailed.for_field("allowed_origins", f"{value!r} is not an origin like https://shop.example.in.")
+    if port == -1 or parts.username or parts.password:
+        raise ValidationFailed.for_field("allowed_origins", f"{value!r} is not an origin like https://shop.example.in.")
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{parts.hostname.lower()}" + (f":{port}" if port and port != default_port else "")
+
+
+def chat_settings_update(*, data: dict[str, Any]) -> ChatSettings:
+    """Change any of allowed_origins, history_messages (1-20), handoff_email, greeting."""
+    row = chat_settings_ensure()
+    if "allowed_origins" in data:
+        origins = list(dict.fromkeys(normalise_origin(str(o)) for o in data["allowed_origins"]))
+        if len(origins) > MAX_ORIGINS:
+            raise ValidationFailed.for_field("allowed_origins", f"At most {MAX_ORIGINS} origins.")
+        row.allowed_origins = origins
+    if "history_messages" in data:
+        count = data["history_messages"]
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 20:
+            raise ValidationFailed.for_field("history_messages", "A whole number from 1 to 20.")
+        row.history_messages = count
+    for name in ("handoff_email", "greeting"):
+        if name in data:
+            setattr(row, name, str(data[name]).strip())
+    row.save()
+    return row
+
+
+def chat_settings_rotate_key() -> ChatSettings:
+    """A new site key; the old one stops working at once (sites must embed the new one)."""
+    row = chat_settings_ensure()
+    row.site_key = _new_site_key()
+    row.save(update_fields=["site_key", "updated_at"])
+    logger.info("chat_site_key_rotated", extra={"tenant": db().schema_name})
+    return row
+
+
+# --- The knowledge base --------------------------------------------------------------------------
+
+
+def _chunks_write(source: KnowledgeSource, passages: list[Passage]) -> None:
+    """Replace the source's chunks and set their search vectors in the same transaction."""
+    KnowledgeChunk.objects.filter(source=source).delete()
+    KnowledgeChunk.objects.bulk_create(
+        KnowledgeChunk(source=source, ordinal=i, heading=p.heading[:300], text=p.text) for i, p in enumerate(passages)
+    )
+    KnowledgeChunk.objects.filter(source=source).update(search=search_vector())
+
+
+def _required(field: str, value: str, max_length: int | None = None) -> str:
+    text = value.strip()
+    if not text:
+        raise ValidationFailed.for_field(field, "This field may not be blank.")
+    if max_length is not None and len(text) > max_length:
+        raise ValidationFailed.for_field(field, f"At most {max_length} characters.")
+    return text
+
+
+def knowledge_faq_create(*, question: str, answer: str) -> KnowledgeSource:
+    """One FAQ entry: one passage, the question weighing more than the answer."""
+    question = _required("question", question, 300)
+    answer = _required("answer", answer, 10_000)
+    with transaction.atomic():
+        source = KnowledgeSource.objects.create(
+            kind=KnowledgeSource.Kind.FAQ, title=question, question=question, answer=answer
+        )
+        _chunks_write(source, [Passage(heading=question, text=answer)])
+    return source
+
+
+def _product_passage(source: KnowledgeSource) -> Passage:
+    facts = [source.description]
+    if source.price_paise is not None:
+        facts.append(f"Price: {rupees(source.price_paise)}")
+    if source.sku:
+        facts.append(f"SKU: {source.sku}")
+    if source.url:
+        facts.append(f"Link: {source.url}")
+    heading = f"{source.title} ({source.sku})" if source.sku else source.title
+    return Passage(heading=heading, text="\n".join(f for f in facts if f))
+
+
+def _web_url(value: str) -> str:
+    """An http(s) link or nothing: product links are shown to customers and staff as links."""
+    url = value.strip()
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except DjangoValidationError as exc:
+            raise ValidationFailed.for_field("url", "Enter an http:// or https:// link.") from exc
+        if len(url) > 500:
+            raise ValidationFailed.for_field("url", "At most 500 characters.")
+    return url
+
+
+def knowledge_product_create(
+    *, name: str, sku: str = "", price_paise: int | None = None, description: str = "", url: str = ""
+) -> KnowledgeSource:
+    name = _required("name", name, 300)
+    url = _web_url(url)
+    with transaction.atomic():
+        source = KnowledgeSource.objects.create(
+            kind=KnowledgeSource.Kind.PRODUCT,
+            title=name,
+            sku=sku.strip()[:64],
+            price_paise=price_paise,
+            description=description.strip(),
+            url=url,
+        )
+        _chunks_write(source, [_product_passage(source)])
+    return source
+
+
+def knowledge_products_import(*, data: bytes) -> list[KnowledgeSource]:
+    """Products from a CSV with a header row: name, sku, price_paise, description, url (all or
+    nothing: the first bad row is a 400 naming it)."""
+    try:
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationFailed.for_field("file", "Upload a UTF-8 CSV file with a header row.") from exc
+    if not rows or "name" not in rows[0]:
+        raise ValidationFailed.for_field("file", "The CSV needs a header row with at least a name column.")
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ValidationFailed.for_field("file", f"At most {MAX_IMPORT_ROWS} products per file.")
+    created = []
+    with transaction.atomic():
+        for line, row in enumerate(rows, start=2):
+            price = (row.get("price_paise") or "").strip()
+            if price and not price.isdigit():
+                raise ValidationFailed.for_field("file", f"Line {line}: price_paise must be a whole number of paise.")
+            try:
+                created.append(
+                    knowledge_product_create(
+                        name=row.get("name") or "",
+                        sku=row.get("sku") or "",
+                        price_paise=int(price) if price else None,
+                        description=row.get("description") or "",
+                        url=row.get("url") or "",
+                    )
+                )
+            except ValidationFailed as exc:
+                raise ValidationFailed.for_field("file", f"Line {line}: {exc.message}") from exc
+    return created
+
+
+def knowledge_document_create(*, filename: str, content_type: str, data: bytes, title: str = "") -> KnowledgeSource:
+    """A text, Markdown or PDF upload of at most CHAT_DOCUMENT_MAX_BYTES, cut into passages."""
+    if len(data) > settings.CHAT_DOCUMENT_MAX_BYTES:
+        raise ValidationFailed.for_field(
+            "file", f"The file is {len(data):,} bytes; the limit is {settings.CHAT_DOCUMENT_MAX_BYTES:,}."
+        )
+    kind = document_kind(filename=filename, content_type=content_type)
+    passages = _split(document_text(data=data, kind=kind), markdown=kind == "markdown")
+    with transaction.atomic():
+        source = KnowledgeSource.objects.create(
+            kind=KnowledgeSource.Kind.DOCUMENT,
+            title=(title.strip() or filename)[:300],
+            filename=filename[:255],
+            content_type=content_type[:100],
+            size_bytes=len(data),
+        )
+        _chunks_write(source, passages)
+    logger.info("chat_document_added", extra={"source_id": source.pk, "chunks": len(passages), "kind": kind})
+    return source
+
+
+def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) -> KnowledgeSource:
+    """Change a source's status or title; an FAQ's question and answer; a product's details.
+    A document's text changes only by uploading it again."""
+    editable = {"status", "title"}
+    editable |= {
+        KnowledgeSource.Kind.FAQ: {"question", "answer"},
+        KnowledgeSource.Kind.PRODUCT: {"sku", "price_paise", "description", "url"},
+    }.get(KnowledgeSource.Kind(source.kind), set())
+    fixed = sorted(set(data) - editable)
+    if fixed:
+        raise ValidationFailed.for_field(fixed[0], f"Cannot be changed on a {source.get_kind_display()}.")
+    with transaction.atomic():
+        for name, value in data.items():
+            setattr(source, name, value.strip() if isinstance(value, str) else value)
+        source.url = _web_url(source.url)
+        if source.kind == KnowledgeSource.Kind.FAQ:
+            source.question = _required("question", source.question, 300)
+            source.answer = _required("answer", source.answer, 10_000)
+            source.title = source.question
+        source.title = _required("title", source.title, 300)
+        source.save()
+        if source.kind == KnowledgeSource.Kind.FAQ:
+            _chunks_write(source, [Passage(heading=source.question, text=source.answer)])
+        elif source.kind == KnowledgeSource.Kind.PRODUCT:
+            _chunks_write(source, [_product_passage(source)])
+        else:  # the title weighs in every chunk's vector
+            KnowledgeChunk.objects.filter(source=source).update(search=search_vector())
+    return source
+
+
+def knowledge_source_delete(*, source: KnowledgeSource) -> None:
+    source.delete()
+
+
+# --- Conversations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationStarted:
+    conversation: Conversation
+    visitor_token: str  # for widget conversations, returned once; empty for staff ones
+
+
+def conversation_start(*, channel: str, origin: str = "", user_id: int | None = None) -> ConversationStarted:
+    token = secrets.token_urlsafe(32) if channel == Conversation.Channel.WIDGET else ""
+    conversation = Conversation.objects.create(
+        channel=channel,
+        origin=origin[:300],
+        started_by_user_id=user_id,
+        visitor_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
+    )
+    return ConversationStarted(conversation=conversation, visitor_token=token)
+
+
+def _message_add(conversation: Conversation, role: str, content: str, **fields: Any) -> Message:
+    now = timezone.now()
+    message = Message.objects.create(conversation=conversation, role=role, content=content, created_at=now, **fields)
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    conversation.last_message_at = now
+    return message
+
+
+def conversation_handoff(*, conversation: Conversation, reason: str) -> Message | None:
+    """Hand the conversation to a person: status ``handoff``, our notice to the customer, and the
+    team told by email once committed. Already handed off: nothing changes (None)."""
+    from ai_engine.chat.tasks import handoff_notify
+
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.status == Conversation.Status.CLOSED:
+            raise Conflict("This conversation is closed; reopen it first.", code="conversation_closed")
+        if locked.status == Conversation.Status.HANDOFF:
+            return None
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=Conversation.Status.HANDOFF,
+            handoff_reason=reason,
+            handoff_at=timezone.now(),
+            handoff_notified_at=None,
+        )
+        conversation.refresh_from_db()
+        notice = _message_add(conversation, Message.Role.SYSTEM, prompting.HANDOFF_NOTICES[reason])
+        conversation_id = conversation.pk
+        transaction.on_commit(lambda: handoff_notify.delay(conversation_id=conversation_id))
+    logger.info("chat_handoff", extra={"conversation_id": conversation.pk, "reason": reason})
+    return notice
+
+
+def _status_set(conversation: Conversation, status: str, notice: str = "") -> Conversation:
+    with transaction.atomic():
+        Conversation.objects.select_for_update().filter(pk=conversation.pk).update(status=status)
+        conversation.refresh_from_db()
+        if notice:
+            _message_add(conversation, Message.Role.SYSTEM, notice)
+    return conversation
+
+
+def conversation_close(*, conversation: Conversation) -> Conversation:
+    return _status_set(conversation, Conversation.Status.CLOSED)
+
+
+def conversation_reopen(*, conversation: Conversation) -> Conversation:
+    """Back to ``open``: the bot answers again."""
+    if conversation.status == Conversation.Status.OPEN:
+        return conversation
+    return _status_set(conversation, Conversation.Status.OPEN, prompting.REOPEN_NOTICE)
+
+
+def conversation_agent_reply(*, conversation: Conversation, content: str, user_id: int | None) -> Message:
+    """A team member answers in person (the bot stays quiet while the conversation is handed off)."""
+    content = _required("content", content, MAX_MESSAGE_CHARS)
+    if conversation.status == Conversation.Status.CLOSED:
+        raise Conflict("This conversation is closed; reopen it first.", code="conversation_closed")
+    with transaction.atomic():
+        return _message_add(conversation, Message.Role.AGENT, content, author_user_id=user_id)
+
+
+def conversation_handoff_email_send(*, conversation_id: int) -> bool:
+    """Tell the team of a hand-off (once per hand-off), branded by the tenant whose schema this is."""
+    from tenants.emails import branded_email_send
+    from tenants.services import tenant_url
+
+    tenant: Tenant = db().tenant
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        if conversation is None or conversation.status != Conversation.Status.HANDOFF:
+            return False
+        if conversation.handoff_notified_at is not None:
+            return False
+        recipients = selectors.handoff_recipients(tenant=tenant, settings_row=selectors.chat_settings_get())
+        context = {
+            "conversation": conversation,
+            "messages": selectors.messages_of(conversation=conversation, limit=10),
+            "url": tenant_url(tenant=tenant, path=f"/ai/chat/{conversation.pk}/"),
+        }
+        for to in recipients:
+            branded_email_send(
+                tenant=tenant,
+                to=to,
+                subject=f"A customer is waiting for a person (conversation {conversation.pk})",
+                template="chat_handoff",
+                context=context,
+            )
+        conversation.handoff_notified_at = timezone.now()
+        conversation.save(update_fields=["handoff_notified_at"])
+    return bool(recipients)
+
+
+# --- The customer's message and the answer -------------------------------------------------------
+
+
+def conversation_message_post(
+    *, tenant: Tenant, conversation: Conversation, content: str, actor: Actor
+) -> Iterator[dict[str, Any]]:
+    """Take the customer's message and answer it. Returns events: ``{"delta": text}`` pieces of
+    the model's answer, then ``{"done": {user_message, message, conversation, completion}}`` (or
+    ``{"error": {...}}`` when the answer stopped part-way; the partial answer is kept, marked).
+
+    No model call when the customer asks for a person or nothing relevant is found (hand-off: the
+    reply is our notice), or when the conversation is already with a person (no reply). Errors
+    before the answer starts (quota 429, provider 503) are raised and leave nothing stored."""
+    content = _required("content", content, MAX_MESSAGE_CHARS)
+    if conversation.status == Conversation.Status.CLOSED:
+        raise Conflict("This conversation is closed; start a new one.", code="conversation_closed")
+    if conversation.status == Conversation.Status.HANDOFF:
+        return _without_model(conversation, content, handoff_reason=None)
+    if prompting.asks_for_human(content):
+        return _without_model(conversation, content, handoff_reason=Conversation.HandoffReason.CUSTOMER_REQUEST)
+    hits = knowledge_search(question=content)
+    if not hits:
+        previous = selectors.previous_customer_message(conversation=conversation)
+        hits = knowledge_search(question=f"{previous} {content}") if previous else []
+    if not hits:
+        return _without_model(conversation, content, handoff_reason=Conversation.HandoffReason.NO_RELEVANT_KNOWLEDGE)
+    row = chat_settings_ensure()
+    history = selectors.history_before_reply(conversation=conversation, count=row.history_messages)
+    messages = [
+        {"role": "system", "content": prompting.system_prompt(brand_name=tenant.brand_name, hits=hits)},
+        *prompting.history_for_model(history),
+        {"role": "user", "content": content},
+    ]
+    started = ai_stream(tenant=tenant, task="short", messages=messages, actor=actor)
+    with transaction.atomic():
+        user_message = _message_add(conversation, Message.Role.USER, content)
+    return _answer_events(conversation, user_message, started.events, hits)
+
+
+def _without_model(conversation: Conversation, content: str, *, handoff_reason: str | None) -> Iterator[dict[str, Any]]:
+    with transaction.atomic():
+        user_message = _message_add(conversation, Message.Role.USER, content)
+        notice = conversation_handoff(conversation=conversation, reason=handoff_reason) if handoff_reason else None
+    done = {"user_message": user_message, "message": notice, "conversation": conversation, "completion": None}
+    return iter([{"done": done}])
+
+
+def _answer_events(
+    conversation: Conversation, user_message: Message, events: Iterator[dict[str, Any]], hits: list[Hit]
+) -> Iterator[dict[str, Any]]:
+    pieces: list[str] = []
+    outcome: dict[str, Any] = {}
+    try:
+        for event in events:
+            if "delta" in event:
+                pieces.append(event["delta"])
+                yield event
+            else:
+                outcome = event
+    finally:
+        # Also when the client goes away mid-answer (GeneratorExit at the yield above): the
+        # gateway records its request as interrupted, and we keep what was said.
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+        done = outcome.get("done")
+        text = "".join(pieces)
+        answer = None
+        if text or done is not None:
+            answer = _message_add(
+                conversation,
+                Message.Role.ASSISTANT,
+                text,
+                citations=prompting.citations_in(text, hits),
+                ai_request_id=(done or {}).get("request_id"),
+                interrupted=done is None,
+            )
+    if done is None:
+        error = outcome.get("error") or {"code": "ai_stream_interrupted", "message": "The answer stopped part-way."}
+        yield {"error": {**error, "message_id": answer.pk if answer else None}}
+        return
+    yield {"done": {"user_message": user_message, "message": answer, "conversation": conversation, "completion": done}}
