@@ -2,8 +2,9 @@
 
 VADER (the authors' reference implementation) scores a text's compound polarity in [-1, 1]; its
 documented thresholds make the label: >= 0.05 positive, <= -0.05 negative, otherwise neutral. The
-LLM path asks the gateway's ``short`` route for JSON with a label, a score and a one-line reason,
-and says so when the model's answer cannot be read (never a guessed label).
+LLM path renders the prompt library's ``sentiment`` template (its production version, so a
+workspace's own version applies), asks the gateway's ``short`` route for JSON with a label, a
+score and a short reason, and says so when the model's answer cannot be read (never a guessed label).
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from typing import Any
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from ai_engine.services import Actor, ai_complete
+from ai_engine.services.prompts import messages_render, template_get, version_choose
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Tenant
 
 LABELS = ("positive", "neutral", "negative")
 MAX_LOCAL, MAX_LLM, MAX_CHARS = 1_000, 20, 5_000
-LLM_PROMPT = (
-    "Classify the sentiment of the customer's text. Answer with JSON only, no prose: "
-    '{"label": "positive" | "neutral" | "negative", "score": a number from -1 (very negative) '
-    'to 1 (very positive), "reason": one short sentence}.'
-)
 
 
 @dataclass(frozen=True)
@@ -62,15 +59,22 @@ def sentiment_local(*, texts: Any) -> list[Sentiment]:
 
 def sentiment_llm(*, tenant: Tenant, texts: Any, actor: Actor) -> list[Sentiment]:
     """One gateway call per text (cached, metered, within the AI quota)."""
+    texts = _check(texts, MAX_LLM)
+    template = template_get("sentiment")
+    version = version_choose(template=template).version
+    business = tenant.display_name or tenant.name
     results = []
-    for text in _check(texts, MAX_LLM):
+    for text in texts:
         completion = ai_complete(
             tenant=tenant,
             task="short",
-            messages=[{"role": "system", "content": LLM_PROMPT}, {"role": "user", "content": text}],
+            messages=messages_render(version, {"business_name": business, "text": text}, None),
             actor=actor,
-            temperature=0,
-            template="sentiment",
+            temperature=version.temperature,
+            max_tokens=version.max_tokens,
+            template=template.key,
+            template_version=version.number,
+            cache_ttl=template.cache_ttl_seconds,
         )
         results.append(_parse(completion.text, engine=f"llm:{completion.model}"))
     return results

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
+from ai_engine.models import AIRequest
 from ai_engine.quota import quota_used
 from ai_engine.testing.fake_llm import FakeLLM
 from suresh_ai.testing import TenantFixture
@@ -43,6 +45,10 @@ def test_llm_sentiment_returns_the_reason_and_says_when_it_cannot_read_the_answe
         0,
         TEXTS[1],
     )
+    # The prompt is the library's sentiment template (production version 1), metered as such.
+    assert sent["messages"][0]["content"].startswith("You classify the sentiment of customer messages for Alpha")
+    with schema_context(alpha.tenant.schema_name):
+        assert AIRequest.objects.values_list("template", "template_version").get() == ("sentiment", 1)
     llm.replies = {"llama-3.1-8b-instant": "I think it is rather sad."}
     unread = (
         alpha.key_client()
