@@ -34,6 +34,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/ai/sentiment/",
         "/api/v1/ai/settings/",
         "/api/v1/ai/requests/",
+        "/api/v1/data/{kind}/",
         "/api/v1/ai/prompts/",
         "/api/v1/ai/prompts/{key}/",
         "/api/v1/ai/prompts/{key}/versions/",

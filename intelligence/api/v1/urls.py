@@ -1,0 +1,7 @@
+from django.urls import path
+
+from intelligence.api.v1 import views
+
+urlpatterns = [
+    path("data/<str:kind>/", views.BatchIngestView.as_view(), name="api-data-batch"),
+]

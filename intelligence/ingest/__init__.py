@@ -1,0 +1,1 @@
+"""Ingestion of a tenant's records: validation per record, derived fields, idempotent upserts."""

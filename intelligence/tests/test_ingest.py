@@ -1,0 +1,166 @@
+"""Batch ingestion: per-record errors, idempotent upserts, derived fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tenants.utils import schema_context
+
+from intelligence.ingest.channels import channel_of
+from intelligence.models import Customer, Event, Order, OrderItem, Payment
+from suresh_ai.testing import TenantFixture
+
+JSON = "application/json"
+
+
+def _send(fixture: TenantFixture, kind: str, records: list[Any]) -> Any:
+    return fixture.key_client().post(f"/api/v1/data/{kind}/", {"records": records}, content_type=JSON)
+
+
+ORDERS = [
+    {
+        "external_id": "ord-1",
+        "customer_id": "cust-1",
+        "status": "paid",
+        "total_paise": 49_900,
+        "created_at": "2026-11-01T10:00:00Z",
+        "paid_at": "2026-11-01T10:02:00Z",
+        "items": [{"sku": "MANGO-500", "quantity": 2, "unit_price_paise": 24_950}],
+    },
+    {"external_id": "ord-2", "customer_id": "cust-2", "total_paise": "lots", "created_at": "2026-11-02T10:00:00Z"},
+    {
+        "external_id": "ord-3",
+        "customer_id": "cust-1",
+        "total_paise": 10_000,
+        "created_at": "2026-11-03T10:00:00Z",
+        "items": [{"sku": "", "unit_price_paise": 10_000}],
+    },
+]
+
+
+def test_invalid_records_are_reported_while_valid_ones_land(alpha: TenantFixture) -> None:
+    response = _send(alpha, "orders", ORDERS)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["received"], body["created"], body["updated"], body["unchanged"]) == (3, 1, 0, 0)
+    assert body["errors"] == [
+        {"index": 1, "field": "total_paise", "reason": "A valid integer is required."},
+        {"index": 2, "field": "items.0.sku", "reason": "This field may not be blank."},
+    ]
+    with schema_context(alpha.tenant.schema_name):
+        order = Order.objects.get()
+        assert (order.external_id, order.total_paise, order.customer.external_id) == ("ord-1", 49_900, "cust-1")
+        assert list(OrderItem.objects.values_list("sku", "quantity", "total_paise")) == [("MANGO-500", 2, 49_900)]
+        assert Customer.objects.count() == 1  # the customer named by the valid order only
+
+
+def test_the_same_batch_twice_changes_nothing(alpha: TenantFixture) -> None:
+    customers = [{"external_id": f"c{i}", "email": f"C{i}@Shop.in", "name": f"C {i}"} for i in range(5)]
+    first = _send(alpha, "customers", customers).json()
+    assert (first["created"], first["unchanged"]) == (5, 0)
+    with schema_context(alpha.tenant.schema_name):
+        before = list(Customer.objects.order_by("pk").values())
+    again = _send(alpha, "customers", customers).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 5)
+    with schema_context(alpha.tenant.schema_name):
+        assert list(Customer.objects.order_by("pk").values()) == before  # not even updated_at moved
+        assert before[0]["email"] == "c0@shop.in"
+    changed = _send(alpha, "customers", [{**customers[0], "name": "Renamed"}]).json()
+    assert (changed["created"], changed["updated"]) == (0, 1)
+    orders_twice = [_send(alpha, "orders", ORDERS[:1]).json() for _ in range(2)]
+    assert [(o["created"], o["unchanged"]) for o in orders_twice] == [(1, 0), (0, 1)]
+    with schema_context(alpha.tenant.schema_name):
+        assert OrderItem.objects.count() == 1
+
+
+def test_events_are_deduplicated_and_get_a_channel(alpha: TenantFixture) -> None:
+    events = [
+        {
+            "event_id": "e1",
+            "name": "page_view",
+            "anonymous_id": "anon-1",
+            "url": "https://shop.in/p/mango?x=1",
+            "referrer": "https://www.google.com/",
+            "occurred_at": "2026-11-01T10:00:00Z",
+        },
+        {
+            "event_id": "e2",
+            "name": "purchase",
+            "customer_id": "cust-9",
+            "utm_source": "newsletter",
+            "utm_medium": "email",
+            "occurred_at": "2026-11-01T11:00:00Z",
+            "revenue_paise": 49_900,
+        },
+        {"event_id": "e3", "name": "page_view", "occurred_at": "2026-11-01T12:00:00Z"},
+    ]
+    body = _send(alpha, "events", events).json()
+    assert (body["created"], body["errors"]) == (
+        2,
+        [{"index": 2, "field": "customer_id", "reason": "Give customer_id or anonymous_id (or both)."}],
+    )
+    assert _send(alpha, "events", events[:2]).json()["unchanged"] == 2
+    with schema_context(alpha.tenant.schema_name):
+        rows = dict(Event.objects.values_list("event_id", "channel"))
+        assert rows == {"e1": "organic_search", "e2": "email"}
+        assert Event.objects.get(event_id="e1").path == "/p/mango"
+        customer = Customer.objects.get(external_id="cust-9")
+        assert customer.first_seen_at == customer.last_seen_at
+        assert customer.first_seen_at.isoformat() == "2026-11-01T11:00:00+00:00"
+
+
+def test_payments_link_to_their_orders(alpha: TenantFixture) -> None:
+    _send(alpha, "orders", [{**ORDERS[0], "razorpay_order_id": "order_RZ1"}])
+    payments = [
+        {
+            "razorpay_payment_id": "pay_1",
+            "razorpay_order_id": "order_RZ1",
+            "status": "failed",
+            "method": "UPI",
+            "error_code": "BAD_REQUEST_ERROR",
+            "error_reason": "payment_failed",
+            "amount_paise": 49_900,
+            "created_at": "2026-11-01T10:00:30Z",
+        },
+        {
+            "razorpay_payment_id": "pay_2",
+            "order_id": "ord-1",
+            "status": "captured",
+            "method": "card",
+            "card_network": "Visa",
+            "amount_paise": 49_900,
+            "created_at": "2026-11-01T10:01:00Z",
+            "captured_at": "2026-11-01T10:02:00Z",
+        },
+    ]
+    assert _send(alpha, "payments", payments).json()["created"] == 2
+    with schema_context(alpha.tenant.schema_name):
+        order = Order.objects.get(external_id="ord-1")
+        assert sorted(Payment.objects.filter(order=order).values_list("razorpay_payment_id", "method")) == [
+            ("pay_1", "upi"),
+            ("pay_2", "card"),
+        ]
+
+
+def test_unknown_kinds_fields_and_empty_batches(alpha: TenantFixture) -> None:
+    assert alpha.key_client().post("/api/v1/data/widgets/", {"records": [{}]}, content_type=JSON).status_code == 404
+    unknown = _send(alpha, "products", [{"sku": "A", "name": "A", "colour": "red"}])
+    assert unknown.status_code == 400
+    assert unknown.json()["detail"]["errors"] == [{"index": 0, "field": "colour", "reason": "Unknown field."}]
+    assert _send(alpha, "products", []).status_code == 400
+    too_many = _send(alpha, "products", [{"sku": str(i), "name": "x"} for i in range(1001)])
+    assert too_many.status_code == 400
+    assert "records" in too_many.json()["detail"]
+
+
+def test_channel_rules() -> None:
+    assert channel_of() == "direct"
+    assert channel_of(referrer="https://shop.in/a", url="https://shop.in/b") == "direct"
+    assert channel_of(utm_medium="cpc", utm_source="google") == "paid_search"
+    assert channel_of(utm_medium="cpc", utm_source="facebook") == "paid_social"
+    assert channel_of(utm_medium="email") == "email"
+    assert channel_of(utm_source="instagram") == "organic_social"
+    assert channel_of(referrer="https://l.instagram.com/") == "organic_social"
+    assert channel_of(referrer="https://www.bing.com/search?q=x") == "organic_search"
+    assert channel_of(referrer="https://blog.example.org/post") == "referral"
+    assert channel_of(utm_medium="carrier-pigeon") == "other"
