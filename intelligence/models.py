@@ -155,6 +155,8 @@ class Event(models.Model):
     name = models.CharField(max_length=64)
     customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     anonymous_id = models.CharField(max_length=64, blank=True)
+    # Who did it, for counting visitors: the anonymous id, else "c:" + the customer's external id.
+    visitor_id = models.CharField(max_length=140)
     session_id = models.CharField(max_length=64, blank=True)
     properties = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=2000, blank=True)

@@ -268,6 +268,7 @@ def _write_events(records: list[dict[str, Any]], result: IngestResult) -> None:
             "name": r["name"],
             "customer_id": customers.get(r.get("customer_id", "")),
             "anonymous_id": r.get("anonymous_id", ""),
+            "visitor_id": r.get("anonymous_id") or f"c:{r['customer_id']}",
             "session_id": r.get("session_id", ""),
             "properties": r.get("properties", {}),
             "url": r.get("url", ""),

@@ -34,3 +34,52 @@ class BatchResultSerializer(serializers.Serializer[Any]):
     updated = serializers.IntegerField(help_text="Existing records (same id) whose values changed.")
     unchanged = serializers.IntegerField(help_text="Existing records sent again with the same values.")
     errors = RecordErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like Serializer.errors
+
+
+class KpiSerializer(serializers.Serializer[Any]):
+    visitors = serializers.IntegerField()
+    sessions = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    revenue_paise = serializers.IntegerField()
+    aov_paise = serializers.IntegerField(allow_null=True)
+    conversion_rate = serializers.FloatField(allow_null=True, help_text="Orders / sessions.")
+    new_customers = serializers.IntegerField()
+    returning_customers = serializers.IntegerField()
+
+
+class KpiReportSerializer(serializers.Serializer[Any]):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="Exclusive.")
+    previous_start = serializers.DateTimeField()
+    live_visitors = serializers.IntegerField(help_text="Visitors with an event in the last 5 minutes.")
+    current = KpiSerializer()
+    previous = KpiSerializer(help_text="The period of the same length just before.")
+
+
+class TopPageSerializer(serializers.Serializer[Any]):
+    path = serializers.CharField()
+    views = serializers.IntegerField()
+    visitors = serializers.IntegerField()
+
+
+class TopSourceSerializer(serializers.Serializer[Any]):
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
+    visitors = serializers.IntegerField()
+
+
+class TopChannelSerializer(serializers.Serializer[Any]):
+    channel = serializers.CharField()
+    visitors = serializers.IntegerField()
+
+
+class TopSerializer(serializers.Serializer[Any]):
+    pages = TopPageSerializer(many=True)
+    sources = TopSourceSerializer(many=True)
+    channels = TopChannelSerializer(many=True)
+
+
+class SeriesPointSerializer(serializers.Serializer[Any]):
+    bucket = serializers.DateTimeField()
+    visitors = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    revenue_paise = serializers.IntegerField()

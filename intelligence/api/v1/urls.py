@@ -4,4 +4,7 @@ from intelligence.api.v1 import views
 
 urlpatterns = [
     path("data/<str:kind>/", views.BatchIngestView.as_view(), name="api-data-batch"),
+    path("analytics/kpis/", views.KpiView.as_view(), name="api-analytics-kpis"),
+    path("analytics/top/", views.TopView.as_view(), name="api-analytics-top"),
+    path("analytics/series/", views.SeriesView.as_view(), name="api-analytics-series"),
 ]

@@ -9,9 +9,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from intelligence import services
+from intelligence import analytics, services
 from intelligence.api.v1 import serializers as s
 from intelligence.ingest.records import KINDS
+from intelligence.ranges import range_from
 from suresh_ai.api.views import BaseAPIView
 from suresh_ai.errors import NotFound, ValidationFailed
 from tenants.models import Role
@@ -44,3 +45,58 @@ class BatchIngestView(BaseAPIView):
                 detail={"errors": result.errors},
             )
         return Response(body)
+
+
+RANGE = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (UTC); default: 29 days before end."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included (UTC); default: today."),
+]
+
+
+class KpiView(BaseAPIView):
+    read_role = Role.VIEWER
+
+    @extend_schema(
+        parameters=RANGE,
+        responses=s.KpiReportSerializer,
+        summary="KPIs for a date range beside the previous period of the same length, and live visitors",
+        tags=["analytics"],
+    )
+    def get(self, request: Request) -> Response:
+        span = range_from(request.query_params)
+        report = {**analytics.kpis_compared(span.start, span.end), "live_visitors": analytics.live_visitors()}
+        return Response(s.KpiReportSerializer(report).data)
+
+
+class TopView(BaseAPIView):
+    read_role = Role.VIEWER
+
+    @extend_schema(
+        parameters=RANGE, responses=s.TopSerializer, summary="Top pages, sources and channels", tags=["analytics"]
+    )
+    def get(self, request: Request) -> Response:
+        span = range_from(request.query_params)
+        return Response(s.TopSerializer(analytics.top(span.start, span.end)).data)
+
+
+class SeriesView(BaseAPIView):
+    read_role = Role.VIEWER
+
+    @extend_schema(
+        parameters=[
+            *RANGE,
+            OpenApiParameter("grain", OpenApiTypes.STR, enum=list(analytics.GRAINS), description="Default: day."),
+        ],
+        responses=s.SeriesPointSerializer(many=True),
+        summary="Visitors, orders and revenue per hour, day or week",
+        tags=["analytics"],
+    )
+    def get(self, request: Request) -> Response:
+        span = range_from(request.query_params)
+        grain = request.query_params.get("grain", "day")
+        if grain not in analytics.GRAINS:
+            raise ValidationFailed.for_field("grain", f"Choose one of: {', '.join(analytics.GRAINS)}.")
+        if grain == "hour" and (span.last - span.first).days > 31:
+            raise ValidationFailed.for_field("grain", "Hourly series cover at most 31 days.")
+        points = analytics.series(span.start, span.end, grain=grain)
+        return Response(s.SeriesPointSerializer(points, many=True).data)
