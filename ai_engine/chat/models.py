@@ -108,6 +108,7 @@ class Conversation(models.Model):
         CUSTOMER_REQUEST = "customer_request", "The customer asked for a person"
         NO_RELEVANT_KNOWLEDGE = "no_relevant_knowledge", "Nothing in the knowledge base matched"
         STAFF = "staff", "A team member took over"
+        ASSISTANT_UNAVAILABLE = "assistant_unavailable", "The assistant could not answer (provider or quota)"
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     channel = models.CharField(max_length=16, choices=Channel.choices)

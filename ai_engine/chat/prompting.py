@@ -18,6 +18,10 @@ HANDOFF_NOTICES = {
         "A person will reply here soon."
     ),
     "staff": "A member of our team has joined the conversation.",
+    "assistant_unavailable": (
+        "Our assistant cannot answer right now, so I have passed your message to our team. "
+        "A person will reply here soon."
+    ),
 }
 REOPEN_NOTICE = "The assistant is answering again."
 
@@ -35,13 +39,42 @@ HUMAN_REQUEST_PATTERNS = (
     r"\b(?:real|live|actual)\s+(?:human|person|agent)\b",
     r"\bhuman\s+agent\b",
     r"^\s*(?:human|agent|person|representative)(?:\s+please|\s+pls)?\s*[.!?]*\s*$",
+    # Hinglish: "insaan se baat karni hai", "kisi agent se baat karao"
+    r"\b(?:insaan|insan|aadmi|banda|vyakti|agent|executive|kisi)\s+(?:\w+\s+)?se\s+baat\b",
 )
+# "I do not want to talk to a human" is not a request: a negation just before the phrase.
+_NEGATION = re.compile(r"\b(?:not|don'?t|dont|never|no need|without)\b[\w\s']{0,20}$", re.IGNORECASE)
 _HUMAN_REQUEST = re.compile("|".join(f"(?:{p})" for p in HUMAN_REQUEST_PATTERNS), re.IGNORECASE)
 _CITATION = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 
 
 def asks_for_human(text: str) -> bool:
-    return _HUMAN_REQUEST.search(text) is not None
+    match = _HUMAN_REQUEST.search(text)
+    return match is not None and _NEGATION.search(text[: match.start()]) is None
+
+
+# Small talk that needs no knowledge and no person: a message that is only a greeting, thanks or
+# goodbye gets our own short reply (stored as a notice, not as a model answer) instead of a
+# hand-off. Anything more ("hi, do you ship to Pune?") is a question.
+_TAIL = r"(?:\s+(?:there|team|all|everyone|sir|madam|ma'?am|ji|so\s+much|a\s+lot|again))*\s*[!.,?:)]*\s*$"
+_SMALL_TALK = (
+    (
+        re.compile(r"^\s*(?:hi+|hello+|hey+|namaste|namaskar|hola|good\s+(?:morning|afternoon|evening))" + _TAIL, re.I),
+        "Hello! Ask me about our products, orders, delivery, payments or returns.",
+    ),
+    (
+        re.compile(
+            r"^\s*(?:thanks?|thank\s+you|thx|ty|dhanyavaad|shukriya|ok(?:ay)?|great|cool|got\s+it)" + _TAIL, re.I
+        ),
+        "You are welcome! Is there anything else I can help with?",
+    ),
+    (re.compile(r"^\s*(?:bye|goodbye|see\s+you)" + _TAIL, re.I), "Goodbye, and thank you for visiting!"),
+)
+
+
+def small_talk_reply(text: str) -> str | None:
+    """Our reply to a message that is only a greeting, thanks or goodbye, else None."""
+    return next((reply for pattern, reply in _SMALL_TALK if pattern.match(text)), None)
 
 
 def system_prompt(*, brand_name: str, hits: Sequence[Hit]) -> str:

@@ -157,13 +157,24 @@ def _web_url(value: str) -> str:
 def knowledge_product_create(
     *, name: str, sku: str = "", price_paise: int | None = None, description: str = "", url: str = ""
 ) -> KnowledgeSource:
+    """A product; one with the SKU of a product already here updates it instead (so importing a
+    catalogue again refreshes prices rather than adding copies)."""
     name = _required("name", name, 300)
     url = _web_url(url)
+    sku = sku.strip()[:64]
+    existing = (
+        KnowledgeSource.objects.filter(kind=KnowledgeSource.Kind.PRODUCT, sku=sku).order_by("pk").first()
+        if sku
+        else None
+    )
+    if existing is not None:
+        data = {"title": name, "price_paise": price_paise, "description": description, "url": url}
+        return knowledge_source_update(source=existing, data=data)
     with transaction.atomic():
         source = KnowledgeSource.objects.create(
             kind=KnowledgeSource.Kind.PRODUCT,
             title=name,
-            sku=sku.strip()[:64],
+            sku=sku,
             price_paise=price_paise,
             description=description.strip(),
             url=url,
@@ -176,7 +187,9 @@ def knowledge_products_import(*, data: bytes) -> list[KnowledgeSource]:
     """Products from a CSV with a header row: name, sku, price_paise, description, url (all or
     nothing: the first bad row is a 400 naming it)."""
     try:
-        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        reader.fieldnames = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        rows = [row for row in reader if any((value or "").strip() for value in row.values())]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValidationFailed.for_field("file", "Upload a UTF-8 CSV file with a header row.") from exc
     if not rows or "name" not in rows[0]:
@@ -341,6 +354,18 @@ def conversation_agent_reply(*, conversation: Conversation, content: str, user_i
         return _message_add(conversation, Message.Role.AGENT, content, author_user_id=user_id)
 
 
+def _handoff_mail_allowed(schema_name: str) -> bool:
+    """At most CHAT_HANDOFF_EMAILS_PER_HOUR hand-off emails per workspace per clock hour."""
+    from suresh_ai.redisclient import redis_client
+
+    key = f"chat:handoff-mail:{schema_name}:{timezone.now():%Y%m%d%H}"
+    client = redis_client()
+    sent = int(client.incr(key))
+    if sent == 1:
+        client.expire(key, 3600)
+    return sent <= settings.CHAT_HANDOFF_EMAILS_PER_HOUR
+
+
 def conversation_handoff_email_send(*, conversation_id: int) -> bool:
     """Tell the team of a hand-off (once per hand-off), branded by the tenant whose schema this is."""
     from tenants.emails import branded_email_send
@@ -354,6 +379,9 @@ def conversation_handoff_email_send(*, conversation_id: int) -> bool:
         if conversation.handoff_notified_at is not None:
             return False
         recipients = selectors.handoff_recipients(tenant=tenant, settings_row=selectors.chat_settings_get())
+        if recipients and not _handoff_mail_allowed(tenant.schema_name):
+            logger.warning("chat_handoff_mail_capped", extra={"conversation_id": conversation_id})
+            return False  # the inbox still lists it; the cap keeps a flood of chats from flooding inboxes
         context = {
             "conversation": conversation,
             "messages": selectors.messages_of(conversation=conversation, limit=10),
@@ -393,6 +421,8 @@ def conversation_message_post(
     if prompting.asks_for_human(content):
         return _without_model(conversation, content, handoff_reason=Conversation.HandoffReason.CUSTOMER_REQUEST)
     hits = knowledge_search(question=content)
+    if not hits and (reply := prompting.small_talk_reply(content)) is not None:
+        return _without_model(conversation, content, handoff_reason=None, notice=reply)
     if not hits:
         previous = selectors.previous_customer_message(conversation=conversation)
         hits = knowledge_search(question=f"{previous} {content}") if previous else []
@@ -411,12 +441,26 @@ def conversation_message_post(
     return _answer_events(conversation, user_message, started.events, hits)
 
 
-def _without_model(conversation: Conversation, content: str, *, handoff_reason: str | None) -> Iterator[dict[str, Any]]:
+def _without_model(
+    conversation: Conversation, content: str, *, handoff_reason: str | None, notice: str = ""
+) -> Iterator[dict[str, Any]]:
+    """Store the customer's message and answer without a model: a hand-off, our short reply to
+    small talk (``notice``), or nothing (the conversation is with a person)."""
     with transaction.atomic():
         user_message = _message_add(conversation, Message.Role.USER, content)
-        notice = conversation_handoff(conversation=conversation, reason=handoff_reason) if handoff_reason else None
-    done = {"user_message": user_message, "message": notice, "conversation": conversation, "completion": None}
+        if handoff_reason:
+            reply = conversation_handoff(conversation=conversation, reason=handoff_reason)
+        else:
+            reply = _message_add(conversation, Message.Role.SYSTEM, notice) if notice else None
+    done = {"user_message": user_message, "message": reply, "conversation": conversation, "completion": None}
     return iter([{"done": done}])
+
+
+def conversation_assistant_unavailable(*, conversation: Conversation, content: str) -> Iterator[dict[str, Any]]:
+    """For site visitors when the model cannot be reached or the quota is used up: keep their
+    message and hand the conversation to a person, instead of showing them our error."""
+    content = _required("content", content, MAX_MESSAGE_CHARS)
+    return _without_model(conversation, content, handoff_reason=Conversation.HandoffReason.ASSISTANT_UNAVAILABLE)
 
 
 def _answer_events(

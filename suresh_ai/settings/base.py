@@ -335,6 +335,8 @@ CHAT_RETRIEVAL_MIN_RANK = env.float("CHAT_RETRIEVAL_MIN_RANK", default=0.2)
 # The public widget endpoints, per site key and visitor IP.
 CHAT_WIDGET_RATE_PER_MINUTE = env.int("CHAT_WIDGET_RATE_PER_MINUTE", default=20)
 CHAT_WIDGET_RATE_BURST = env.int("CHAT_WIDGET_RATE_BURST", default=10)
+# Hand-off emails per workspace per hour; more hand-offs still show in the inbox, unmailed.
+CHAT_HANDOFF_EMAILS_PER_HOUR = env.int("CHAT_HANDOFF_EMAILS_PER_HOUR", default=20)
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -38,6 +38,17 @@ def test_faq_and_products_over_the_api(alpha: TenantFixture) -> None:
     )
     imported = client.post(f"{API}/knowledge/products/import/", {"file": csv})
     assert (imported.status_code, imported.json()) == (201, {"created": 2})
+    again = SimpleUploadedFile(  # the same catalogue again, a new price, headers in any case, a blank row
+        "products.csv",
+        b"Name,SKU,Price_Paise,Description,URL\nGarlic pickle,GP-1,16000,Spicy.,https://shop.alpha.in/p/gp\n,,,,\n",
+        "text/csv",
+    )
+    assert client.post(f"{API}/knowledge/products/import/", {"file": again}).status_code == 201
+    garlic = [
+        s for s in client.get(f"{API}/knowledge/?kind=product").json()["results"] if s["title"] == "Garlic pickle"
+    ]
+    assert len(garlic) == 1  # updated by SKU, not copied
+    assert client.get(f"{API}/knowledge/{garlic[0]['id']}/").json()["price_paise"] == 16_000
     listed = client.get(f"{API}/knowledge/?kind=product").json()["results"]
     assert [s["title"] for s in listed] == ["Chilli pickle", "Garlic pickle", "Lime pickle"]
     assert [s["title"] for s in client.get(f"{API}/knowledge/?kind=faq").json()["results"]] == ["Do you ship abroad?"]

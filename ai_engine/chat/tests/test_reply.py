@@ -180,8 +180,49 @@ def test_human_request_phrases() -> None:
         "i need to talk to someone",
     ):
         assert asks_for_human(text), text
-    for text in ("the agent said my order shipped", "is this made by humans?", "personalised gift box"):
+    assert asks_for_human("insaan se baat karni hai")
+    assert asks_for_human("kisi agent se baat karao")
+    for text in (
+        "the agent said my order shipped",
+        "is this made by humans?",
+        "personalised gift box",
+        "I do not want to talk to a human, just tell me the price",
+    ):
         assert not asks_for_human(text), text
+
+
+def test_small_talk_gets_our_reply_not_a_hand_off(alpha: TenantFixture, llm: FakeLLM, mailoutbox: list[Any]) -> None:
+    kb(alpha)
+    pk = _conversation(alpha)
+    for text, reply in (
+        ("hi", "Hello! Ask me about our products, orders, delivery, payments or returns."),
+        ("Thank you!", "You are welcome! Is there anything else I can help with?"),
+    ):
+        done = events(_ask(alpha, pk, text))[-1][1]
+        assert (done["message"]["role"], done["message"]["content"]) == ("system", reply)
+        assert done["conversation"]["status"] == "open"
+    assert sum(llm.calls.values()) == 0
+    assert mailoutbox == []
+    # A real question with nothing in the knowledge base still goes to a person.
+    done = events(_ask(alpha, pk, "hi, can you engrave initials"))[-1][1]
+    assert done["conversation"]["handoff_reason"] == "no_relevant_knowledge"
+
+
+def test_hand_off_emails_are_capped_per_hour(
+    alpha: TenantFixture, eager_tasks: None, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import override_settings
+
+    with schema_context(alpha.tenant.schema_name):
+        services.chat_settings_update(data={"handoff_email": "support@alpha.in"})
+    with override_settings(CHAT_HANDOFF_EMAILS_PER_HOUR=2):
+        for _ in range(3):
+            pk = _conversation(alpha)
+            with django_capture_on_commit_callbacks(execute=True):
+                events(_ask(alpha, pk, "talk to a human"))
+    assert len(mailoutbox) == 2
+    with schema_context(alpha.tenant.schema_name):
+        assert services.Conversation.objects.filter(status="handoff").count() == 3  # all in the inbox
 
 
 def test_the_team_takes_over_replies_and_reopens(alpha: TenantFixture, llm: FakeLLM) -> None:

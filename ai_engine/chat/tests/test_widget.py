@@ -69,6 +69,29 @@ def test_a_visitor_chats_through_the_widget(alpha: TenantFixture, llm: FakeLLM) 
         assert started["visitor_token"] not in conversation.visitor_token_hash  # only its hash is kept
 
 
+def test_when_the_assistant_cannot_answer_a_visitor_gets_a_person_not_our_error(
+    alpha: TenantFixture, llm: FakeLLM
+) -> None:
+    kb(alpha)
+    client = widget_client(alpha, widget_setup(alpha))
+    started = _start(client)
+    token = {"HTTP_X_VISITOR_TOKEN": started["visitor_token"]}
+    llm.script = {m: ["503"] * 4 for m in ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "local-fallback")}
+    response = client.post(
+        f"{START}{started['id']}/messages/", {"content": "What is your refund policy?"}, content_type=JSON, **token
+    )
+    pairs = events(response)
+    name, done = pairs[-1]
+    assert name == "done"
+    assert done["conversation"]["status"] == "handoff"
+    assert done["message"]["content"].startswith("Our assistant cannot answer right now")
+    assert "attempts" not in str(pairs)  # no provider details for visitors
+    with schema_context(alpha.tenant.schema_name):
+        conversation = Conversation.objects.get(pk=started["id"])
+        assert conversation.handoff_reason == "assistant_unavailable"
+        assert conversation.messages.filter(role="user", content="What is your refund policy?").exists()
+
+
 def test_the_visitor_asks_for_a_person(alpha: TenantFixture, llm: FakeLLM) -> None:
     key = widget_setup(alpha)
     client = widget_client(alpha, key)

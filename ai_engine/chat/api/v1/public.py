@@ -26,11 +26,11 @@ from ai_engine.chat import selectors, services
 from ai_engine.chat.api.v1 import serializers as s
 from ai_engine.chat.api.v1.views import SSE_DESCRIPTION, wire_events
 from ai_engine.chat.models import ChatSettings, Conversation
-from ai_engine.services import Actor
+from ai_engine.services import Actor, QuotaExceeded
 from billing.selectors import require_feature
 from suresh_ai.api.ratelimit import RateLimitResult, client_ip, rate_limit_hit
 from suresh_ai.api.views import BaseAPIView
-from suresh_ai.errors import ApplicationError, NotFound
+from suresh_ai.errors import ApplicationError, NotFound, ServiceUnavailable
 from suresh_ai.tenancy import request_tenant
 
 logger = logging.getLogger(__name__)
@@ -196,12 +196,19 @@ class PublicMessageView(WidgetAPIView):
         conversation = _visitor_conversation(request, pk)
         body = s.MessagePostSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        events = services.conversation_message_post(
-            tenant=request_tenant(request),
-            conversation=conversation,
-            content=body.validated_data["content"],
-            actor=Actor(),
-        )
+        try:
+            events = services.conversation_message_post(
+                tenant=request_tenant(request),
+                conversation=conversation,
+                content=body.validated_data["content"],
+                actor=Actor(),
+            )
+        except (QuotaExceeded, ServiceUnavailable):
+            # Not the visitor's business (and no model or quota details for the public): their
+            # message is kept and a person takes over.
+            events = services.conversation_assistant_unavailable(
+                conversation=conversation, content=body.validated_data["content"]
+            )
         return sse_response(wire_events(events, public=True))  # type: ignore[return-value]
 
 

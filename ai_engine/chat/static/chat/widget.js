@@ -22,7 +22,7 @@
     ".panel.open{display:flex}.log{flex:1;overflow-y:auto;padding:12px}" +
     ".m{margin:6px 0;padding:8px 10px;border-radius:10px;white-space:pre-wrap;max-width:90%}" +
     ".user{background:#eef2ff;margin-left:auto}.assistant,.agent{background:#f4f4f5}.system{font-style:italic;color:#52525b}" +
-    ".src{font-size:12px;color:#52525b}.src a{color:inherit}" +
+    ".src,.src *{font-size:12px;color:#52525b}.src a{color:inherit}.who{display:block;font-size:11px;color:#52525b}" +
     "form{display:flex;gap:6px;padding:8px;border-top:1px solid #e4e4e7}textarea{flex:1;resize:none;padding:6px;border:1px solid #d4d4d8;border-radius:6px}" +
     "button{cursor:pointer}.send{border:0;border-radius:6px;background:#4f46e5;color:#fff;padding:0 12px}" +
     ".human{border:0;background:none;color:#4f46e5;text-decoration:underline;font-size:13px;padding:4px 12px;text-align:left}" +
@@ -49,7 +49,13 @@
   function bubble(role, text) {
     const div = document.createElement("div");
     div.className = "m " + role;
-    div.textContent = text;
+    if (role === "agent") {  // a person from the team, not the assistant
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = "Team";
+      div.appendChild(who);
+    }
+    div.appendChild(document.createTextNode(text));
     log.appendChild(div);
     log.scrollTop = log.scrollHeight;
     return div;
@@ -182,6 +188,16 @@
     try {
       await ensure();
       render(await (await call(state.id + "/handoff/", { method: "POST", headers: headers(), body: "{}" })).json());
-    } catch (e) { bubble("system", e.message); }
+    } catch (e) {
+      if (e.status === 404 || e.status === 409) {  // gone or closed: start a new conversation and ask again
+        state = null; localStorage.removeItem(storeKey);
+        try {
+          await ensure();
+          render(await (await call(state.id + "/handoff/", { method: "POST", headers: headers(), body: "{}" })).json());
+          return;
+        } catch (again) { e = again; }
+      }
+      bubble("system", e.message);
+    }
   });
 })();
