@@ -172,7 +172,7 @@ BUILTINS: tuple[BuiltinTemplate, ...] = (
         output_format="markdown",
         variables=[
             BUSINESS,
-            _var("topic", "Topic", max_length=200, mention=True),
+            _var("topic", "Topic", max_length=200),
             _var("keywords", "Keywords to include (optional)", "list", required=False, max_items=10, max_length=60),
             _var("word_count", "Length in words", "integer", min=300, max=2000, default=700),
         ],
@@ -185,6 +185,7 @@ BUILTINS: tuple[BuiltinTemplate, ...] = (
         max_tokens=3000,
         min_words=250,
         max_words=2400,
+        extra={"target_words_var": "word_count"},
     ),
     BuiltinTemplate(
         key="social_post",
@@ -289,6 +290,7 @@ BUILTINS: tuple[BuiltinTemplate, ...] = (
         max_tokens=800,
         min_words=10,
         max_words=520,
+        extra={"max_words_var": "max_words"},
     ),
     BuiltinTemplate(
         key="sentiment",

@@ -3,8 +3,9 @@ the written rubric the optional LLM judge scores against.
 
 Checks and weights (the score is 10 x the weight of what passed / the weight of what applied):
 - mentions (3): every variable marked ``mention`` appears in the output (case-insensitive);
-- length (2): word count within the template's [min_words, max_words], characters within max_chars;
-- format (2): email = a "Subject:" first line and a body; markdown = a "# " title and a "## "
+- length (2): word count within the template's [min_words, max_words] (a summary's requested
+  max_words, a blog post's requested word_count when given), characters within max_chars;
+- format (2): email = a "Subject:" first line (bold allowed) and a body; markdown = a "# " title and a "## "
   section; social = within max_chars; json = one object with the template's keys; plain = no
   Markdown headings;
 - banned words (2): none of the brand voice's words to avoid nor the platform's risky claims;
@@ -48,8 +49,17 @@ def _words(text: str) -> int:
     return len(WORD_RE.findall(text))
 
 
+_TYPOGRAPHY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def _plain(text: str) -> str:
+    """Curly quotes and dashes as plain ones, so D\u2019Souza matches D'Souza."""
+    return text.translate(_TYPOGRAPHY)
+
+
 def _contains(text: str, phrase: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(phrase.strip()) + r"(?!\w)", text, re.IGNORECASE) is not None
+    pattern = r"(?<!\w)" + re.escape(_plain(phrase.strip())) + r"(?!\w)"
+    return re.search(pattern, _plain(text), re.IGNORECASE) is not None
 
 
 def _mentions(text: str, template: Any, values: dict[str, Any]) -> Check | None:
@@ -61,16 +71,32 @@ def _mentions(text: str, template: Any, values: dict[str, Any]) -> Check | None:
     return Check("mentions", 3, 0.0 if missing else 1.0, detail)
 
 
-def _length(text: str, template: Any) -> Check | None:
+def _word_limits(template: Any, values: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The template's word range, narrowed by what this request asked for: a summary's
+    ``max_words`` (10% slack), a blog post's ``word_count`` (60%-140%)."""
+    low, high = template.min_words, template.max_words
+    asked_max = values.get(template.extra.get("max_words_var", ""))
+    if isinstance(asked_max, int):
+        high = int(asked_max * 1.1)
+    target = values.get(template.extra.get("target_words_var", ""))
+    if isinstance(target, int):
+        low, high = int(target * 0.6), int(target * 1.4)
+    return low, high
+
+
+def _length(text: str, template: Any, values: dict[str, Any]) -> Check | None:
     problems = []
     words = _words(text)
-    if template.min_words and words < template.min_words:
-        problems.append(f"{words} words, fewer than {template.min_words}")
-    if template.max_words and words > template.max_words:
-        problems.append(f"{words} words, more than {template.max_words}")
-    if template.max_chars and len(text) > template.max_chars:
-        problems.append(f"{len(text)} characters, more than {template.max_chars}")
-    if not (template.min_words or template.max_words or template.max_chars):
+    low, high = _word_limits(template, values)
+    if low and words < low:
+        problems.append(f"{words} words, fewer than {low}")
+    if high and words > high:
+        problems.append(f"{words} words, more than {high}")
+    # A social post's characters are its format check; counted once, there.
+    max_chars = template.max_chars if template.output_format != "social" else None
+    if max_chars and len(text) > max_chars:
+        problems.append(f"{len(text)} characters, more than {max_chars}")
+    if not (low or high or max_chars):
         return None
     return Check("length", 2, 0.0 if problems else 1.0, "; ".join(problems) or f"{words} words")
 
@@ -79,7 +105,8 @@ def _format(text: str, template: Any) -> Check:
     lines = [line.strip() for line in text.strip().splitlines()]
     fmt = template.output_format
     if fmt == "email":
-        has_subject = bool(lines) and lines[0].lower().startswith("subject:") and len(lines[0]) > len("subject:")
+        first = lines[0].lstrip("*#_ ").replace("**", "").replace("__", "") if lines else ""
+        has_subject = first.lower().startswith("subject:") and len(first.strip()) > len("subject:")
         body = [line for line in lines[1:] if line]
         ok, detail = has_subject and bool(body), "subject line and body" if has_subject else "no 'Subject:' first line"
         if has_subject and not body:
@@ -127,7 +154,7 @@ def _readability(text: str, template: Any) -> Check | None:
 def quality_checks(*, text: str, template: Any, values: dict[str, Any], avoid: list[str]) -> list[Check]:
     checks = [
         _mentions(text, template, values),
-        _length(text, template),
+        _length(text, template, values),
         _format(text, template),
         _banned(text, avoid),
         _readability(text, template),

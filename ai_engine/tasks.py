@@ -16,10 +16,11 @@ def _tenant() -> Tenant:
     return Tenant.objects.get(schema_name=db().schema_name)
 
 
-@shared_task(name="ai_engine.generation_batch_run", time_limit=3600, soft_time_limit=3500)
+@shared_task(name="ai_engine.generation_batch_run", time_limit=360, soft_time_limit=300)
 def generation_batch_run(*, batch_id: int) -> dict[str, Any]:
-    """Run one generation batch; a rerun resumes where it stopped and never repeats an item.
-    Not auto-retried: provider failures are recorded per item inside the run."""
+    """Run a slice (about 4 minutes) of one generation batch, queueing the next slice itself; a
+    rerun resumes where it stopped and never repeats an item. Not auto-retried: provider failures
+    are recorded per item inside the run."""
     batch = generation.generation_batch_run(batch_id=batch_id, tenant=_tenant())
     return {"batch_id": batch_id, "status": batch.status, "succeeded": batch.succeeded, "failed": batch.failed}
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("ai/content/", content_pages.content_page, name="ai-content"),
     path("ai/content/<int:pk>/review/", content_pages.generation_review, name="ai-generation-review"),
     path("ai/content/batches/<slug:key>/", content_pages.batch_create, name="ai-batch-create"),
+    path("ai/content/batches/<int:pk>/resume/", content_pages.batch_resume, name="ai-batch-resume"),
     path("ai/quality/", content_pages.quality_page, name="ai-quality"),
     path("ai/prompts/", prompt_pages.prompts_page, name="ai-prompts"),
     path("ai/prompts/<slug:key>/", prompt_pages.prompt_page, name="ai-prompt"),

@@ -47,6 +47,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/ai/generations/{id}/",
         "/api/v1/ai/generation-batches/",
         "/api/v1/ai/generation-batches/{id}/",
+        "/api/v1/ai/generation-batches/{id}/resume/",
         "/api/v1/ai/quality/",
         "/api/v1/ai/chat/knowledge/",
         "/api/v1/ai/chat/knowledge/faqs/",

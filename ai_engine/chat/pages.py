@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from ai_engine.chat import selectors, services
 from ai_engine.chat.knowledge import knowledge_search
@@ -228,7 +228,7 @@ def _widget_source() -> bytes:
     return WIDGET_JS.read_bytes()
 
 
-@require_GET
+@require_safe
 def widget_js(request: HttpRequest) -> HttpResponse:
     """The widget's script, for any site to include; what it may do is decided by the public API."""
     response = HttpResponse(_widget_source(), content_type="application/javascript; charset=utf-8")

@@ -22,6 +22,7 @@ from tenants.models import Role
 from tenants.views.auth import member_required
 
 MAX_CSV_BYTES = 2_000_000
+MAX_BATCH = 500
 
 
 def _variable_field(spec: dict[str, Any]) -> forms.Field:
@@ -63,7 +64,13 @@ def variables_form(template: PromptTemplate, data: Any = None) -> forms.Form:
         help_text="Keys the template's A/B split: the same customer always gets the same version.",
     )
     form.fields["label"] = forms.ChoiceField(
-        choices=[("production", "Production version"), ("staging", "Staging version")], initial="production"
+        label="Version",
+        choices=[
+            ("", "Default: the A/B split for this customer, else production"),
+            ("production", "Production version"),
+            ("staging", "Staging version"),
+        ],
+        required=False,
     )
     return form
 
@@ -103,12 +110,17 @@ def content_page(request: HttpRequest) -> HttpResponse:
                 variables=_values(chosen, form.cleaned_data),
                 actor=services.Actor(user_id=request.user.pk),
                 subject=form.cleaned_data.get("subject") or None,
-                label=form.cleaned_data["label"],
+                label=form.cleaned_data["label"] or None,
             )
         except ValidationFailed as exc:
             _attach(form, exc)
         except ApplicationError as exc:
             error = exc
+        else:  # show it on a GET, so reloading the page never spends another AI request
+            return redirect(f"{_content_url()}?template={chosen.key}&generated={result.pk}#result")
+    generated = request.GET.get("generated", "")
+    if generated.isdigit():
+        result = selectors.generations_list().filter(pk=int(generated)).first()
     context = {
         "templates": templates,
         "chosen": chosen,
@@ -161,33 +173,57 @@ class BatchForm(forms.Form):
     label = forms.ChoiceField(choices=[("production", "Production version"), ("staging", "Staging version")])
 
 
-def csv_items(template: PromptTemplate, raw: bytes) -> list[dict[str, Any]]:
-    """Rows of a CSV as variables objects: numbers parsed for number variables, ';' lists split."""
+def _header(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def csv_items(template: PromptTemplate, raw: bytes) -> tuple[list[dict[str, Any]], list[int]]:
+    """The CSV's rows as variables objects (headers matched without regard to case, spaces or
+    dashes; numbers parsed for number variables; ';' separating list items; rows with nothing in
+    them skipped), and each item's line number in the file for error messages."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationFailed.for_field("file", "Save the CSV as UTF-8 and upload it again.") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        raise ValidationFailed.for_field("file", "The file is empty: a header row of variable names comes first.")
+    names = [_header(h) for h in header]
     specs = {v["name"]: v for v in template.variables}
-    items = []
+    unknown = [h for h, n in zip(header, names, strict=True) if n and n not in specs]
+    if unknown:
+        raise ValidationFailed.for_field(
+            "file",
+            f"Unknown column(s): {', '.join(unknown)}. {template.name} takes: {', '.join(specs)}."
+            + (" (Is the file separated by ';'? Use commas.)" if len(header) == 1 and ";" in header[0] else ""),
+        )
+    items, lines = [], []
     for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
         item: dict[str, Any] = {}
-        for name, value in row.items():
-            if name is None or value is None or value.strip() == "":
+        for name, cell in zip(names, row, strict=False):
+            value = cell.strip()
+            if not name or not value:
                 continue
-            spec = specs.get(name.strip())
-            value = value.strip()
-            if spec and spec["type"] == "list":
-                item[name.strip()] = [v.strip() for v in value.split(";") if v.strip()]
-            elif spec and spec["type"] in ("integer", "number"):
+            kind = specs[name]["type"]
+            if kind == "list":
+                item[name] = [v.strip() for v in value.split(";") if v.strip()]
+            elif kind in ("integer", "number"):
                 try:
-                    item[name.strip()] = int(value) if spec["type"] == "integer" else float(value)
+                    item[name] = int(value) if kind == "integer" else float(value)
                 except ValueError:
-                    item[name.strip()] = value  # the service names the row and the field
+                    item[name] = value  # the service names the row and the field
             else:
-                item[name.strip()] = value
+                item[name] = value
         items.append(item)
-    return items
+        lines.append(reader.line_num)
+    if not items:
+        raise ValidationFailed.for_field("file", "The CSV has a header row but no rows to generate.")
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed.for_field("file", f"{len(items)} rows; a batch takes at most {MAX_BATCH}.")
+    return items, lines
 
 
 @member_required(Role.ANALYST)
@@ -197,14 +233,15 @@ def batch_create(request: HttpRequest, key: str) -> HttpResponse:
     form = BatchForm(request.POST, request.FILES)
     back = f"{_content_url()}?template={key}#batches"
     if not form.is_valid():
-        messages.error(request, "Choose a CSV file.")
+        messages.error(request, "Choose a CSV file to upload." if "file" in form.errors else "Choose a version.")
         return redirect(back)
     upload = form.cleaned_data["file"]
     if upload.size > MAX_CSV_BYTES:
         messages.error(request, "The CSV is larger than 2 MB.")
         return redirect(back)
+    lines: list[int] = []
     try:
-        items = csv_items(template, upload.read())
+        items, lines = csv_items(template, upload.read())
         batch = services.generation_batch_create(
             tenant=request_tenant(request),
             template_key=key,
@@ -213,14 +250,29 @@ def batch_create(request: HttpRequest, key: str) -> HttpResponse:
             actor=services.Actor(user_id=request.user.pk),
         )
     except ValidationFailed as exc:
-        rows = [
-            f"Row {int(k.split('.')[1]) + 2}: {v[0]}" if k.startswith("items.") and k.count(".") >= 2 else v[0]
+        problems = [
+            f"Line {lines[int(k.split('.')[1])]}: {v[0]}" if k.startswith("items.") and k.count(".") >= 2 else v[0]
             for k, v in (exc.detail or {"file": [exc.message]}).items()
         ]
-        messages.error(request, "Nothing was queued. " + " ".join(rows[:10]) + (" …" if len(rows) > 10 else ""))
+        shown = " ".join(problems[:10]) + (f" … and {len(problems) - 10} more." if len(problems) > 10 else "")
+        messages.error(request, "Nothing was queued. " + shown)
         return redirect(back)
     messages.success(request, f"Batch {batch.pk} queued: {batch.total} items.")
     return redirect(back)
+
+
+@member_required(Role.ANALYST)
+@require_POST
+def batch_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        batch = services.generation_batch_resume(batch_id=pk)
+    except ApplicationError as exc:
+        if exc.status_code == 404:
+            raise
+        messages.error(request, exc.message)
+        return redirect(f"{_content_url()}#batches")
+    messages.success(request, f"Batch {batch.pk} queued again.")
+    return redirect(f"{_content_url()}?template={batch.template.key}#batches")
 
 
 def _quality_chart(weekly: list[dict[str, Any]]) -> str:
@@ -238,9 +290,10 @@ def _quality_chart(weekly: list[dict[str, Any]]) -> str:
         x_label_rotation=30,
     )
     chart.x_labels = [f"{w:%d %b}" for w in weeks]
+    names = dict(PromptTemplate.objects.values_list("key", "name"))
     for key in sorted({w["template"] for w in weekly}):
         by_week = {w["week"]: w["avg_quality"] for w in weekly if w["template"] == key}
-        chart.add(key, [by_week.get(w) for w in weeks])
+        chart.add(names.get(key, key), [by_week.get(w) for w in weeks])
     return str(chart.render(is_unicode=True))
 
 

@@ -12,6 +12,7 @@ from ai_engine.services.gateway import (
 from ai_engine.services.generation import (
     content_generate,
     generation_batch_create,
+    generation_batch_resume,
     generation_get,
     generation_update,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "brand_voice_update",
     "content_generate",
     "generation_batch_create",
+    "generation_batch_resume",
     "generation_get",
     "generation_update",
     "prompt_label_move",

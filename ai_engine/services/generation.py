@@ -8,6 +8,7 @@ fallback, metering); nothing is generated here without it.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,13 +19,14 @@ from ai_engine.models import AISettings, BrandVoice, Generation, GenerationBatch
 from ai_engine.services.gateway import Actor, QuotaExceeded, ai_complete
 from ai_engine.services.prompts import messages_render, template_get, variables_validate, version_choose
 from billing.selectors import require_feature
-from suresh_ai.errors import ApplicationError, NotFound, ServiceUnavailable, ValidationFailed
+from suresh_ai.errors import ApplicationError, Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 FEATURE = "ai_content"
 MAX_BATCH = 500
 STOP_AFTER_PROVIDER_FAILURES = 3
+SLICE_SECONDS = 240.0  # under the task's soft time limit (300 s) with one request's deadline to spare
 
 
 def _subject(value: Any) -> str:
@@ -216,10 +218,33 @@ def generation_batch_create(
     return batch
 
 
-def generation_batch_run(*, batch_id: int, tenant: Tenant) -> GenerationBatch:
+def generation_batch_resume(*, batch_id: int) -> GenerationBatch:
+    """Queue a stopped batch again: the items that failed are tried again and the rest carry on;
+    what was generated is not repeated."""
+    with transaction.atomic():
+        batch = GenerationBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFound("No such batch.")
+        if batch.status != GenerationBatch.Status.FAILED:
+            raise Conflict(
+                f"Only a stopped batch can be resumed; this one is {batch.status}.", code="batch_not_stopped"
+            )
+        batch.status, batch.errors, batch.failed, batch.stop_reason = GenerationBatch.Status.QUEUED, [], 0, ""
+        batch.finished_at = None
+        batch.save(update_fields=["status", "errors", "failed", "stop_reason", "finished_at"])
+        from ai_engine.tasks import generation_batch_run as task
+
+        transaction.on_commit(lambda: task.delay(batch_id=batch.pk))
+    return batch
+
+
+def generation_batch_run(*, batch_id: int, tenant: Tenant, budget_seconds: float = SLICE_SECONDS) -> GenerationBatch:
     """Generate every item not yet generated (so a retried or restarted task resumes, never
-    repeats), saving progress after each. Stops early when the quota runs out or the providers
-    fail several times running; what was generated stays."""
+    repeats), saving progress after each. Works for ``budget_seconds`` at a time, then queues the
+    rest as a new task (no task outlives its time limit, whatever the batch size). Stops early
+    when the quota runs out or the providers fail several times running; what was generated
+    stays, and the batch can be resumed."""
+    started = time.monotonic()
     with transaction.atomic():
         batch = GenerationBatch.objects.select_for_update().select_related("template").get(pk=batch_id)
         if batch.status in (GenerationBatch.Status.DONE, GenerationBatch.Status.FAILED):
@@ -261,6 +286,12 @@ def generation_batch_run(*, batch_id: int, tenant: Tenant) -> GenerationBatch:
         except ApplicationError as exc:  # this item only (say, the provider rejected it)
             errors.append({"index": index, "code": exc.code, "message": exc.message})
         GenerationBatch.objects.filter(pk=batch.pk).update(succeeded=len(done), failed=len(errors), errors=errors)
+        if time.monotonic() - started > budget_seconds and len(done) + len(errors) < batch.total:
+            from ai_engine.tasks import generation_batch_run as task
+
+            transaction.on_commit(lambda: task.delay(batch_id=batch.pk))
+            batch.refresh_from_db()
+            return batch  # still running: the next slice carries on
     finished = stop_reason == "" and len(done) + len(errors) == batch.total
     GenerationBatch.objects.filter(pk=batch.pk).update(
         succeeded=len(done),

@@ -28,25 +28,27 @@ def prompt_library_ensure() -> None:
     """Copy in the platform's built-ins this workspace does not have yet, or whose text the
     platform has revised: a revision becomes a new version, labelled staging; production moves
     too only while it still points at the platform's own text (a workspace's override stays)."""
-    have = dict(PromptTemplate.objects.values_list("key", "builtin_revision"))
+    have = {row["key"]: row for row in PromptTemplate.objects.values("key", "builtin_revision", *METADATA)}
     for spec in BUILTINS:
-        if have.get(spec.key, 0) < spec.revision:
+        row = have.get(spec.key)
+        if row is None or row["builtin_revision"] < spec.revision:
             _builtin_install(spec)
+        elif any(row[name] != value for name, value in _metadata(spec).items()):
+            # The platform changed a built-in's variables, limits or checks (not its text): the
+            # template follows; its versions and labels are untouched.
+            PromptTemplate.objects.filter(key=spec.key).update(**_metadata(spec))
+
+
+METADATA = ("name", "description", "task", "output_format", "variables", "min_words", "max_words", "max_chars", "extra")
+
+
+def _metadata(spec: BuiltinTemplate) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in METADATA}
 
 
 @transaction.atomic
 def _builtin_install(spec: BuiltinTemplate) -> None:
-    fields = {
-        "name": spec.name,
-        "description": spec.description,
-        "task": spec.task,
-        "output_format": spec.output_format,
-        "variables": spec.variables,
-        "min_words": spec.min_words,
-        "max_words": spec.max_words,
-        "max_chars": spec.max_chars,
-        "extra": spec.extra,
-    }
+    fields = _metadata(spec)
     template, created = PromptTemplate.objects.select_for_update().get_or_create(key=spec.key, defaults=fields)
     if not created and template.builtin_revision >= spec.revision:
         return  # another process got here first
@@ -281,6 +283,8 @@ def variables_validate(template: PromptTemplate, raw: Any, *, business_name: str
     clean: dict[str, Any] = {}
     for name, spec in specs.items():
         value = values.get(name)
+        if isinstance(value, str):
+            value = value.strip()
         if value is None or value == "" or value == []:
             if "default" in spec:
                 clean[name] = spec["default"]

@@ -304,3 +304,98 @@ def test_split_bucket_is_stable() -> None:
     buckets = Counter(split_bucket("welcome_email", f"c{i}", 100) < 50 for i in range(1000))
     assert split_bucket("welcome_email", "c1", 100) == split_bucket("welcome_email", "c1", 100)
     assert 450 < buckets[True] < 550
+
+
+def test_quality_follows_the_request_and_plain_typography(alpha: TenantFixture, llm: FakeLLM) -> None:
+    long_text = "word " * 300
+    llm.replies[SHORT] = ("Short summary. " * 40).strip()  # 80 words
+    data = (
+        alpha.key_client()
+        .post(
+            "/api/v1/ai/generations/",
+            {"template": "summary", "variables": {"text": long_text, "max_words": 20}},
+            content_type=JSON,
+        )
+        .json()
+    )
+    checks = {c["name"]: c for c in data["quality_checks"]}
+    assert checks["length"]["detail"] == "80 words, more than 22"
+    llm.replies[LONG] = "**Subject:** Welcome, D\u2019Souza\n\nHello D\u2019Souza, thanks for joining Alpha Traders."
+    data = (
+        alpha.key_client()
+        .post(
+            "/api/v1/ai/generations/",
+            {"template": "welcome_email", "variables": {"customer_name": "D'Souza"}},
+            content_type=JSON,
+        )
+        .json()
+    )
+    checks = {c["name"]: c for c in data["quality_checks"]}
+    assert (checks["mentions"]["passed"], checks["format"]["passed"]) == (1.0, 1.0)
+    blank = alpha.key_client().post(
+        "/api/v1/ai/generations/",
+        {"template": "welcome_email", "variables": {"customer_name": "   "}},
+        content_type=JSON,
+    )
+    assert blank.json()["detail"] == {"variables.customer_name": ["Customer's first name: required."]}
+
+
+def test_a_stopped_batch_resumes_and_long_batches_run_in_slices(
+    alpha: TenantFixture, llm: FakeLLM, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from ai_engine.services import generation
+
+    items = [{**PICKLE, "product_name": f"Pickle {i}"} for i in range(4)]
+    llm.script = {m: ["500"] * 6 for m in (LONG, SHORT, "local-fallback")}
+    with django_capture_on_commit_callbacks(execute=True):
+        created = (
+            alpha.key_client()
+            .post(
+                "/api/v1/ai/generation-batches/", {"template": "product_description", "items": items}, content_type=JSON
+            )
+            .json()
+        )
+    url = f"/api/v1/ai/generation-batches/{created['id']}/"
+    stopped = alpha.key_client().get(url).json()
+    assert (stopped["status"], stopped["succeeded"], stopped["failed"]) == ("failed", 0, 3)
+    llm.script = {}
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = alpha.key_client().post(url + "resume/", {}, content_type=JSON)
+    assert resumed.status_code == 202
+    done = alpha.key_client().get(url).json()
+    assert (done["status"], done["succeeded"], done["failed"], done["errors"]) == ("done", 4, 0, [])
+    again = alpha.key_client().post(url + "resume/", {}, content_type=JSON)
+    assert (again.status_code, again.json()["code"]) == (409, "batch_not_stopped")
+    # A slice budget of 0 s: one item per slice, each slice queueing the next.
+    original = generation.SLICE_SECONDS
+    generation.SLICE_SECONDS = 0.0
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            sliced = (
+                alpha.key_client()
+                .post(
+                    "/api/v1/ai/generation-batches/",
+                    {"template": "product_description", "items": items[:3]},
+                    content_type=JSON,
+                )
+                .json()
+            )
+    finally:
+        generation.SLICE_SECONDS = original
+    assert alpha.key_client().get(f"/api/v1/ai/generation-batches/{sliced['id']}/").json()["succeeded"] == 3
+
+
+def test_library_changes_need_an_admin_key_and_booleans_are_booleans(alpha: TenantFixture, llm: FakeLLM) -> None:
+    from suresh_ai.testing import key_with
+
+    writer = alpha.key_client(key_with(alpha.tenant, ["read", "write"]))
+    refused = writer.post(
+        "/api/v1/ai/prompts/summary/labels/", {"label": "production", "version": 1}, content_type=JSON
+    )
+    assert refused.status_code == 403
+    generated = writer.post(
+        "/api/v1/ai/generations/", {"template": "summary", "variables": {"text": "x " * 50}}, content_type=JSON
+    ).json()
+    bad = writer.patch(f"/api/v1/ai/generations/{generated['id']}/", {"used": "yes"}, content_type=JSON)
+    assert (bad.status_code, list(bad.json()["detail"])) == (400, ["used"])
+    assert writer.get("/api/v1/ai/generations/?used=maybe").json()["detail"] == {"used": ["true or false."]}

@@ -26,7 +26,9 @@ def test_generate_review_and_see_it_in_the_list(alpha: TenantFixture, llm: FakeL
     shown = page.get("/ai/content/?template=product_description")
     assert shown.status_code == 200
     assert 'name="product_name"' in shown.content.decode()
-    html = page.post("/ai/content/?template=product_description", DESCRIBE).content.decode()
+    posted = page.post("/ai/content/?template=product_description", DESCRIBE)
+    assert posted.status_code == 302  # shown on a GET: reloading never spends another AI request
+    html = page.get(posted["Location"]).content.decode()
     assert "Quality " in html
     assert " / 10" in html
     sent = llm.requests[-1]["messages"][1]["content"]
@@ -65,8 +67,17 @@ def test_batch_from_a_csv(
         {"file": SimpleUploadedFile("items.csv", bad, "text/csv"), "label": "production"},
         follow=True,
     )
-    assert "Nothing was queued. Row 3: Product name: required." in response.content.decode()
-    good = b"product_name,category,features\nTea,Drinks,Assam;Strong\nCoffee,Drinks,Coorg\n"
+    assert "Nothing was queued. Line 3: Product name: required." in response.content.decode()
+    odd = b"Product Name,category,colour\nTea,Drinks,red\n"
+    response = page.post(
+        "/ai/content/batches/product_description/",
+        {"file": SimpleUploadedFile("items.csv", odd, "text/csv"), "label": "production"},
+        follow=True,
+    )
+    assert "Unknown column(s): colour. Product description takes: business_name, product_name" in (
+        response.content.decode()
+    )
+    good = b"product_name,category,features\nTea,Drinks,Assam;Strong\n,,\n\nCoffee,Drinks,Coorg\n"
     with django_capture_on_commit_callbacks(execute=True):
         response = page.post(
             "/ai/content/batches/product_description/",
@@ -79,6 +90,25 @@ def test_batch_from_a_csv(
         assert (batch.status, batch.succeeded) == ("done", 2)
         assert Generation.objects.get(batch_index=0).variables["features"] == ["Assam", "Strong"]
     assert "<progress" in page.get("/ai/content/").content.decode()
+
+
+def test_the_page_uses_the_ab_split_for_a_customer(alpha: TenantFixture, llm: FakeLLM) -> None:
+    client = alpha.key_client()
+    client.post(
+        "/api/v1/ai/prompts/product_description/versions/",
+        {"system": "Short.", "user": "On $product_name."},
+        content_type="application/json",
+    )
+    client.patch(
+        "/api/v1/ai/prompts/product_description/",
+        {"split": [{"version": 1, "weight": 1}, {"version": 2, "weight": 99}]},
+        content_type="application/json",
+    )
+    page = login_client(alpha, alpha.owner)
+    page.post("/ai/content/?template=product_description", {**DESCRIBE, "label": "", "subject": "cust-2"})
+    with schema_context(alpha.tenant.schema_name):
+        generation = Generation.objects.get()
+    assert (generation.assignment, generation.subject) == ("split", "cust-2")
 
 
 def test_prompt_library_pages(alpha: TenantFixture, llm: FakeLLM) -> None:

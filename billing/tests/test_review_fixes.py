@@ -193,7 +193,7 @@ def test_lows_refunded_stays_refunded_metrics_input_refund_rights_and_pay_links(
     from django.contrib.auth.models import Permission
 
     staff = User.objects.create_user(email="viewer@platform.in", password=PASSWORD, is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_payment"))
+    staff.user_permissions.add(Permission.objects.get(codename="view_payment", content_type__app_label="billing"))
     client = otp_client(staff)
     pk = Payment.objects.get(razorpay_payment_id="pay_r").pk
     assert client.get(f"/admin/billing/payment/{pk}/refund/").status_code == 403  # view-only staff

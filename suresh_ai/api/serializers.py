@@ -67,3 +67,12 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool | str | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only (DRF would also take "yes", "on", 1 and friends)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data

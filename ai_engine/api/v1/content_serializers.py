@@ -15,7 +15,7 @@ from ai_engine.models import (
     PromptTemplate,
     PromptVersion,
 )
-from suresh_ai.api.serializers import StrictFloatField, StrictIntegerField
+from suresh_ai.api.serializers import StrictBooleanField, StrictFloatField, StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 
@@ -193,7 +193,7 @@ class GenerationSerializer(serializers.ModelSerializer[Generation]):
 class GenerationUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     rating = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=5)
     edited_output = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=50_000)
-    used = serializers.BooleanField(required=False)
+    used = StrictBooleanField(required=False)
 
 
 class BatchCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):

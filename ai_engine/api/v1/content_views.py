@@ -45,6 +45,7 @@ class PromptListView(BaseListAPIView):
 class PromptDetailView(BaseAPIView):
     read_role = Role.ANALYST
     write_role = Role.ADMIN
+    write_scope = "admin"  # changes every future generation, like the AI settings
 
     @extend_schema(responses=s.PromptTemplateDetailSerializer, summary="One template with every version", tags=TAGS)
     def get(self, request: Request, key: str) -> Response:
@@ -68,6 +69,7 @@ class PromptDetailView(BaseAPIView):
 
 class PromptVersionCreateView(BaseAPIView):
     write_role = Role.ADMIN
+    write_scope = "admin"
 
     @extend_schema(
         request=s.PromptVersionCreateSerializer,
@@ -86,6 +88,7 @@ class PromptVersionCreateView(BaseAPIView):
 
 class PromptLabelView(BaseAPIView):
     write_role = Role.ADMIN
+    write_scope = "admin"
 
     @extend_schema(
         request=s.LabelRequestSerializer,
@@ -108,6 +111,7 @@ class PromptLabelView(BaseAPIView):
 class BrandVoiceView(BaseAPIView):
     read_role = Role.ANALYST
     write_role = Role.ADMIN
+    write_scope = "admin"
 
     @extend_schema(responses=s.BrandVoiceSerializer, summary="The brand voice every template applies", tags=TAGS)
     def get(self, request: Request) -> Response:
@@ -132,9 +136,11 @@ class GenerationListView(BaseListAPIView):
 
     def get_queryset(self) -> QuerySet[Generation]:
         used = self.request.query_params.get("used")
+        if used not in (None, "true", "false"):
+            raise ValidationFailed.for_field("used", "true or false.")
         return selectors.generations_list(
             template=self.request.query_params.get("template") or None,
-            used=None if used is None else used.lower() in ("1", "true", "yes"),
+            used=None if used is None else used == "true",
         )
 
     @extend_schema(
@@ -236,6 +242,21 @@ class BatchDetailView(BaseAPIView):
         if batch is None:
             raise NotFound("No such batch.")
         return Response(s.BatchSerializer(batch).data)
+
+
+class BatchResumeView(BaseAPIView):
+    write_role = Role.ANALYST
+    write_scope = "write"
+
+    @extend_schema(
+        request=None,
+        responses={202: s.BatchSerializer},
+        summary="Resume a stopped batch: failed items are tried again, generated ones are not repeated",
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        require_feature(request_tenant(request), "ai_content")
+        return Response(s.BatchSerializer(services.generation_batch_resume(batch_id=pk)).data, status=202)
 
 
 class QualityView(BaseAPIView):

@@ -17,5 +17,6 @@ urlpatterns = [
     path("generations/<int:pk>/", content.GenerationDetailView.as_view(), name="api-ai-generation"),
     path("generation-batches/", content.BatchListView.as_view(), name="api-ai-batches"),
     path("generation-batches/<int:pk>/", content.BatchDetailView.as_view(), name="api-ai-batch"),
+    path("generation-batches/<int:pk>/resume/", content.BatchResumeView.as_view(), name="api-ai-batch-resume"),
     path("quality/", content.QualityView.as_view(), name="api-ai-quality"),
 ]
