@@ -197,3 +197,119 @@ class MarketingSpend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.date} {self.amount_paise}"
+
+
+class ImportJob(models.Model):
+    """A CSV import, run by a Celery task, with progress and a per-row error report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16)
+    filename = models.CharField(max_length=255)
+    data = models.BinaryField(help_text="The uploaded file, kept until the import is done.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{row, field, reason}] (first 10,000)")
+    failure = models.CharField(max_length=500, blank=True)
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} {self.kind} {self.status}"
+
+    @property
+    def progress(self) -> float:
+        return round(self.processed_rows / self.total_rows, 4) if self.total_rows else 0.0
+
+
+class DataSettings(models.Model):
+    """The workspace's ingestion settings (one row): the tracking snippet's public write-only
+    site key and allowed origins, and the secret of its own Razorpay account's webhooks."""
+
+    tracking_key = models.CharField(max_length=64, unique=True)
+    tracking_origins = models.JSONField(default=list, blank=True)
+    razorpay_webhook_secret = models.CharField(max_length=200, blank=True)
+    webhook_token = models.CharField(
+        max_length=64, unique=True, help_text="Unguessable part of this workspace's webhook URL."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Data settings"
+
+
+class RazorpayEvent(models.Model):
+    """A webhook event from the workspace's own Razorpay account, kept once per event id (the
+    unique key is what makes a redelivery a no-op, in the same transaction as its effect)."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=64)
+    entity_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(help_text="Razorpay's time for the event.")
+    received_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["entity_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id}"
+
+
+class SegmentSnapshot(models.Model):
+    """A customer's RFM scores and segment on one day (daily snapshots show movement)."""
+
+    day = models.DateField()
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    recency_days = models.PositiveIntegerField()
+    frequency = models.PositiveIntegerField()
+    monetary_paise = models.BigIntegerField()
+    r_score = models.PositiveSmallIntegerField()
+    f_score = models.PositiveSmallIntegerField()
+    m_score = models.PositiveSmallIntegerField()
+    segment = models.CharField(max_length=32)
+    cluster = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["day", "customer"], name="segment_snapshot_day_customer_unique")
+        ]
+        indexes: ClassVar = [models.Index(fields=["day", "segment"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.customer_id} {self.segment}"
+
+
+class Insight(models.Model):
+    """Something the engines noticed and stored (e.g. a payment-failure spike); alert delivery
+    comes with the operations issue."""
+
+    class Kind(models.TextChoices):
+        PAYMENT_FAILURE_SPIKE = "payment_failure_spike", "Payment failure spike"
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    key = models.CharField(max_length=100, help_text="Deduplication key, e.g. the hour it covers.")
+    title = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints: ClassVar = [models.UniqueConstraint(fields=["kind", "key"], name="insight_kind_key_unique")]
+
+    def __str__(self) -> str:
+        return self.title

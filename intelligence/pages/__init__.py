@@ -1,4 +1,4 @@
-"""Analytics pages: KPIs against the previous period, a series chart, top lists, CSV export.
+"""Analytics pages (one module per view; this one: the overview): KPIs against the previous period, a series chart, top lists, CSV export.
 The date range and grain live in the URL (?start=&end=&grain=), so a view can be bookmarked."""
 
 from __future__ import annotations
