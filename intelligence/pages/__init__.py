@@ -1,5 +1,6 @@
-"""Analytics pages (one module per view; this one: the overview): KPIs against the previous period, a series chart, top lists, CSV export.
-The date range and grain live in the URL (?start=&end=&grain=), so a view can be bookmarked."""
+"""Analytics pages (one module per view; this one is the overview): KPIs against the previous
+period, a series chart, top lists, CSV export. The date range and grain live in the URL
+(?start=&end=&grain=), so a view can be bookmarked."""
 
 from __future__ import annotations
 
