@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
@@ -20,7 +21,17 @@ from rest_framework import serializers
 from intelligence.ingest.channels import channel_of
 from intelligence.ingest.records import KINDS, MAX_BATCH, first_error
 from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert
-from intelligence.models import Customer, Event, MarketingSpend, Order, OrderItem, Payment, Product, Refund
+from intelligence.models import (
+    Customer,
+    Event,
+    ImportJob,
+    MarketingSpend,
+    Order,
+    OrderItem,
+    Payment,
+    Product,
+    Refund,
+)
 from suresh_ai.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -323,3 +334,88 @@ WRITERS = {
     "events": _write_events,
     "spend": _write_spend,
 }
+
+
+# --- CSV imports ------------------------------------------------------------------------------------
+
+IMPORT_CHUNK = 1000
+MAX_STORED_ERRORS = 10_000
+
+
+def import_create(*, kind: str, filename: str, data: bytes, user_id: int | None) -> ImportJob:
+    """Check the file (kind, size, UTF-8, header row, known columns), store it and queue the import."""
+    from intelligence.ingest.csvfiles import CSV_KINDS, count_rows, csv_rows
+
+    if kind not in CSV_KINDS:
+        raise ValidationFailed.for_field("kind", f"Choose one of: {', '.join(CSV_KINDS)}.")
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise ValidationFailed.for_field(
+            "file", f"The file is {len(data):,} bytes; the limit is {settings.IMPORT_MAX_BYTES:,}."
+        )
+    names, _ = csv_rows(data)
+    known = set(KINDS[kind]().fields) | ({"items"} if kind == "orders" else set())
+    unknown = [n for n in names if n and n not in known]
+    if unknown:
+        raise ValidationFailed.for_field(
+            "file", f"Unknown column(s): {', '.join(unknown)}. {kind} take: {', '.join(sorted(known))}."
+        )
+    total = count_rows(data)
+    if total == 0:
+        raise ValidationFailed.for_field("file", "The file has a header row but no rows.")
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind, filename=filename[:255], data=data, total_rows=total, created_by_id=user_id
+        )
+        from intelligence.ingest.tasks import import_run
+
+        transaction.on_commit(lambda: import_run.delay(job_id=job.pk))
+    return job
+
+
+def import_run(*, job_id: int) -> ImportJob:
+    """Import a stored CSV in chunks of 1,000 rows through ``records_ingest`` (so the same rules,
+    idempotency and per-record errors apply), saving progress after each chunk. A rerun (worker
+    restart) starts again from the top; the upserts make that harmless."""
+    from intelligence.ingest.csvfiles import csv_rows
+
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            return job
+        job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
+        job.processed_rows = job.created = job.updated = job.unchanged = job.error_count = 0
+        job.errors = []
+        job.save()
+    _, rows = csv_rows(bytes(job.data))
+    chunk: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        result = records_ingest(kind=job.kind, records=[record for _, record in chunk])
+        job.processed_rows += len(chunk)
+        job.created += result.created
+        job.updated += result.updated
+        job.unchanged += result.unchanged
+        job.error_count += len(result.errors)
+        room = MAX_STORED_ERRORS - len(job.errors)
+        job.errors += [
+            {"row": chunk[e["index"]][0], "field": e["field"], "reason": e["reason"]} for e in result.errors[:room]
+        ]
+        job.save(update_fields=["processed_rows", "created", "updated", "unchanged", "error_count", "errors"])
+        chunk.clear()
+
+    for line, record in rows:
+        chunk.append((line, record))
+        if len(chunk) == IMPORT_CHUNK:
+            flush()
+    if chunk:
+        flush()
+    job.status, job.finished_at, job.data = ImportJob.Status.DONE, timezone.now(), b""
+    job.save(update_fields=["status", "finished_at", "data"])
+    logger.info("import_done", extra={"job_id": job.pk, "rows": job.processed_rows, "errors": job.error_count})
+    return job
+
+
+def import_fail(*, job_id: int, reason: str) -> None:
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.FAILED, failure=reason[:500], finished_at=timezone.now(), data=b""
+    )

@@ -8,6 +8,7 @@ from ai_engine.pages import content as content_pages
 from ai_engine.pages import prompts as prompt_pages
 from billing import pages as billing_pages
 from intelligence import pages as intelligence_pages
+from intelligence.pages import data as data_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
@@ -46,6 +47,8 @@ urlpatterns = [
     path("chat/widget.js", chat_pages.widget_js, name="chat-widget-js"),
     path("analytics/", intelligence_pages.analytics_page, name="analytics"),
     path("analytics/export.csv", intelligence_pages.analytics_csv, name="analytics-csv"),
+    path("analytics/data/", data_pages.data_page, name="analytics-data"),
+    path("analytics/data/imports/<int:pk>/errors.csv", data_pages.import_errors, name="analytics-data-import-errors"),
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),
     path("billing/pay/<str:token>/", billing_pages.pay_link, name="billing-pay-link"),

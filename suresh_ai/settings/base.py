@@ -324,9 +324,13 @@ AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=300)
 # Largest uploaded knowledge document (text, Markdown, PDF). Its upload paths get a body limit of
 # this plus room for the multipart framing (UPLOAD_BODY_LIMITS); every other path keeps 1 MB.
 CHAT_DOCUMENT_MAX_BYTES = env.int("CHAT_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# Largest CSV import (customers, products, orders, events, spend).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 UPLOAD_BODY_LIMITS = {
     "/api/v1/ai/chat/knowledge/documents/": CHAT_DOCUMENT_MAX_BYTES + 64 * 1024,
     "/ai/chat/knowledge/": CHAT_DOCUMENT_MAX_BYTES + 64 * 1024,
+    "/api/v1/data/imports/": IMPORT_MAX_BYTES + 64 * 1024,
+    "/analytics/data/": IMPORT_MAX_BYTES + 64 * 1024,
 }
 # Retrieval: at most this many passages, each ranking at least CHAT_RETRIEVAL_MIN_RANK
 # (ts_rank_cd normalised to 0..1; one word of the question in a passage's text scores 0.29).

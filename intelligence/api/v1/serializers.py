@@ -83,3 +83,28 @@ class SeriesPointSerializer(serializers.Serializer[Any]):
     visitors = serializers.IntegerField()
     orders = serializers.IntegerField()
     revenue_paise = serializers.IntegerField()
+
+
+class ImportCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["customers", "products", "orders", "events", "spend"])
+    file = serializers.FileField(
+        help_text="UTF-8 CSV with a header row of field names (docs/intelligence/ingestion.md)."
+    )
+
+
+class ImportJobSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    filename = serializers.CharField()
+    status = serializers.CharField()
+    total_rows = serializers.IntegerField()
+    processed_rows = serializers.IntegerField()
+    progress = serializers.FloatField(help_text="processed_rows / total_rows, 0-1.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    failure = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)

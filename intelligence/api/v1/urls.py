@@ -3,6 +3,9 @@ from django.urls import path
 from intelligence.api.v1 import views
 
 urlpatterns = [
+    path("data/imports/", views.ImportListView.as_view(), name="api-data-imports"),
+    path("data/imports/<int:pk>/", views.ImportDetailView.as_view(), name="api-data-import"),
+    path("data/imports/<int:pk>/errors.csv", views.ImportErrorsView.as_view(), name="api-data-import-errors"),
     path("data/<str:kind>/", views.BatchIngestView.as_view(), name="api-data-batch"),
     path("analytics/kpis/", views.KpiView.as_view(), name="api-analytics-kpis"),
     path("analytics/top/", views.TopView.as_view(), name="api-analytics-top"),

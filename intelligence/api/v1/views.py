@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import asdict
+from typing import Any
 
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from intelligence import analytics, services
 from intelligence.api.v1 import serializers as s
 from intelligence.ingest.records import KINDS
+from intelligence.models import ImportJob
 from intelligence.ranges import range_from
-from suresh_ai.api.views import BaseAPIView
+from suresh_ai.api.views import BaseAPIView, BaseListAPIView
 from suresh_ai.errors import NotFound, ValidationFailed
 from tenants.models import Role
 
@@ -100,3 +106,73 @@ class SeriesView(BaseAPIView):
             raise ValidationFailed.for_field("grain", "Hourly series cover at most 31 days.")
         points = analytics.series(span.start, span.end, grain=grain)
         return Response(s.SeriesPointSerializer(points, many=True).data)
+
+
+class ImportListView(BaseListAPIView):
+    serializer_class = s.ImportJobSerializer
+    read_role = Role.ANALYST
+    write_role = Role.ANALYST
+    write_scope = "write"
+    parser_classes = (MultiPartParser,)
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return ImportJob.objects.defer("data", "errors")
+
+    @extend_schema(summary="CSV imports, newest first, with their progress", tags=["data"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": s.ImportCreateSerializer},
+        responses={202: s.ImportJobSerializer},
+        summary="Import a CSV of customers, products, orders, events or spend in the background",
+        tags=["data"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.ImportCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        job = services.import_create(
+            kind=serializer.validated_data["kind"],
+            filename=upload.name or "upload.csv",
+            data=upload.read(),
+            user_id=getattr(request.user, "pk", None),
+        )
+        return Response(s.ImportJobSerializer(job).data, status=202)
+
+
+def _job(pk: int) -> ImportJob:
+    job = ImportJob.objects.defer("data").filter(pk=pk).first()
+    if job is None:
+        raise NotFound("No such import.")
+    return job
+
+
+class ImportDetailView(BaseAPIView):
+    read_role = Role.ANALYST
+
+    @extend_schema(responses=s.ImportJobSerializer, summary="One CSV import and its progress", tags=["data"])
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.ImportJobSerializer(_job(pk)).data)
+
+
+def import_errors_csv(job: ImportJob) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "field", "reason"])
+    for error in job.errors:
+        writer.writerow([error["row"], error["field"], error["reason"]])
+    return response
+
+
+class ImportErrorsView(BaseAPIView):
+    read_role = Role.ANALYST
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="The import's per-row error report as CSV (row = line in the file)",
+        tags=["data"],
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        return import_errors_csv(_job(pk))
