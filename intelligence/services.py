@@ -9,6 +9,7 @@ same batch again changes nothing.
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from intelligence.ingest.records import KINDS, MAX_BATCH, first_error
 from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert
 from intelligence.models import (
     Customer,
+    DataSettings,
     Event,
     ImportJob,
     MarketingSpend,
@@ -33,6 +35,7 @@ from intelligence.models import (
     Refund,
 )
 from suresh_ai.errors import ValidationFailed
+from suresh_ai.origins import normalise_origin
 
 logger = logging.getLogger(__name__)
 
@@ -419,3 +422,39 @@ def import_fail(*, job_id: int, reason: str) -> None:
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.FAILED, failure=reason[:500], finished_at=timezone.now(), data=b""
     )
+
+
+# --- Ingestion settings: the tracking key and origins, the Razorpay webhook ---------------------------
+
+
+def data_settings_ensure() -> DataSettings:
+    """The workspace's one settings row (id 1, so two first uses at once make one row)."""
+    row, _ = DataSettings.objects.get_or_create(
+        pk=1,
+        defaults={"tracking_key": "tk_pub_" + secrets.token_urlsafe(24), "webhook_token": secrets.token_urlsafe(24)},
+    )
+    return row
+
+
+def data_settings_update(*, data: dict[str, Any]) -> DataSettings:
+    """Set the tracking snippet's allowed origins (at most 20) and the Razorpay webhook secret."""
+    row = data_settings_ensure()
+    if "tracking_origins" in data:
+        origins = data["tracking_origins"]
+        if not isinstance(origins, list) or len(origins) > 20:
+            raise ValidationFailed.for_field("tracking_origins", "A list of at most 20 origins.")
+        row.tracking_origins = list(dict.fromkeys(normalise_origin(str(o), "tracking_origins") for o in origins))
+    if "razorpay_webhook_secret" in data:
+        secret = data["razorpay_webhook_secret"]
+        if not isinstance(secret, str) or len(secret) > 200:
+            raise ValidationFailed.for_field("razorpay_webhook_secret", "Text of at most 200 characters.")
+        row.razorpay_webhook_secret = secret.strip()
+    row.save()
+    return row
+
+
+def data_settings_rotate_tracking_key() -> DataSettings:
+    row = data_settings_ensure()
+    row.tracking_key = "tk_pub_" + secrets.token_urlsafe(24)
+    row.save(update_fields=["tracking_key", "updated_at"])
+    return row

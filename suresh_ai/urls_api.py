@@ -10,6 +10,7 @@ tenant_api = [
     path("api/v1/billing/", include("billing.api.v1.urls")),
     path("api/v1/ai/", include("ai_engine.api.v1.urls")),
     path("api/v1/", include("intelligence.api.v1.urls")),
+    path("api/v1/public/", include("intelligence.api.v1.public_urls")),
     path("api/v1/ai/chat/", include("ai_engine.chat.api.v1.urls")),
     path("api/v1/public/chat/", include("ai_engine.chat.api.v1.public_urls")),
 ]

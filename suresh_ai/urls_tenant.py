@@ -48,6 +48,7 @@ urlpatterns = [
     path("analytics/", intelligence_pages.analytics_page, name="analytics"),
     path("analytics/export.csv", intelligence_pages.analytics_csv, name="analytics-csv"),
     path("analytics/data/", data_pages.data_page, name="analytics-data"),
+    path("analytics/data/settings/", data_pages.data_settings, name="analytics-data-settings"),
     path("analytics/data/imports/<int:pk>/errors.csv", data_pages.import_errors, name="analytics-data-import-errors"),
     path("billing/", billing_pages.billing, name="billing"),
     path("billing/invoices/<int:pk>.pdf", billing_pages.invoice_pdf, name="billing-invoice-pdf"),

@@ -139,6 +139,11 @@ COLLECTIONS = [
     "/api/v1/ai/chat/knowledge/",
     "/api/v1/ai/chat/conversations/",
     "/api/v1/ai/chat/settings/",
+    "/api/v1/data/imports/",
+    "/api/v1/data/settings/",
+    "/api/v1/analytics/kpis/",
+    "/api/v1/analytics/top/",
+    "/api/v1/analytics/series/",
 ]
 
 

@@ -36,6 +36,8 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/ai/requests/",
         "/api/v1/data/{kind}/",
         "/api/v1/data/imports/",
+        "/api/v1/data/settings/",
+        "/api/v1/public/track/",
         "/api/v1/data/imports/{id}/",
         "/api/v1/data/imports/{id}/errors.csv",
         "/api/v1/analytics/kpis/",

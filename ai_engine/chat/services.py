@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,6 +25,7 @@ from ai_engine.chat.models import ChatSettings, Conversation, KnowledgeChunk, Kn
 from ai_engine.services import Actor, ai_stream
 from billing.services import rupees
 from suresh_ai.errors import Conflict, ValidationFailed
+from suresh_ai.origins import normalise_origin
 from suresh_ai.tenancy import db
 from tenants.models import Tenant
 
@@ -49,22 +49,6 @@ def chat_settings_ensure() -> ChatSettings:
     with a fresh site key on first use."""
     row, _ = ChatSettings.objects.get_or_create(pk=1, defaults={"site_key": _new_site_key()})
     return row
-
-
-def normalise_origin(value: str) -> str:
-    """``https://Shop.Example.in/`` -> ``https://shop.example.in``; anything but a bare origin is refused."""
-    text = value.strip().rstrip("/")
-    parts = urlsplit(text)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
-        raise ValidationFailed.for_field("allowed_origins", f"{value!r} is not an origin like https://shop.example.in.")
-    if port == -1 or parts.username or parts.password:
-        raise ValidationFailed.for_field("allowed_origins", f"{value!r} is not an origin like https://shop.example.in.")
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    return f"{parts.scheme}://{parts.hostname.lower()}" + (f":{port}" if port and port != default_port else "")
 
 
 def chat_settings_update(*, data: dict[str, Any]) -> ChatSettings:

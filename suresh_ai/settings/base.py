@@ -324,6 +324,9 @@ AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=300)
 # Largest uploaded knowledge document (text, Markdown, PDF). Its upload paths get a body limit of
 # this plus room for the multipart framing (UPLOAD_BODY_LIMITS); every other path keeps 1 MB.
 CHAT_DOCUMENT_MAX_BYTES = env.int("CHAT_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# The tracking snippet's endpoint, per tracking key and visitor IP.
+TRACKING_RATE_PER_MINUTE = env.int("TRACKING_RATE_PER_MINUTE", default=120)
+TRACKING_RATE_BURST = env.int("TRACKING_RATE_BURST", default=60)
 # Largest CSV import (customers, products, orders, events, spend).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 UPLOAD_BODY_LIMITS = {

@@ -108,3 +108,22 @@ class ImportJobSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class DataSettingsSerializer(serializers.Serializer[Any]):
+    tracking_key = serializers.CharField(read_only=True, help_text="Public, write-only: goes in the snippet.")
+    tracking_origins = serializers.ListField(
+        child=serializers.CharField(), help_text="Exact origins, e.g. https://shop.in"
+    )
+    snippet = serializers.CharField(read_only=True)
+    razorpay_webhook_url = serializers.CharField(
+        read_only=True, help_text="Give this URL to Razorpay (Settings > Webhooks)."
+    )
+    razorpay_webhook_secret_set = serializers.BooleanField(
+        read_only=True, help_text="The secret itself is never shown."
+    )
+
+
+class DataSettingsUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    tracking_origins = serializers.ListField(child=serializers.CharField(), required=False, max_length=20)
+    razorpay_webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=200, write_only=True)

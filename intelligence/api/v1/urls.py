@@ -3,6 +3,7 @@ from django.urls import path
 from intelligence.api.v1 import views
 
 urlpatterns = [
+    path("data/settings/", views.DataSettingsView.as_view(), name="api-data-settings"),
     path("data/imports/", views.ImportListView.as_view(), name="api-data-imports"),
     path("data/imports/<int:pk>/", views.ImportDetailView.as_view(), name="api-data-import"),
     path("data/imports/<int:pk>/errors.csv", views.ImportErrorsView.as_view(), name="api-data-import-errors"),

@@ -176,3 +176,39 @@ class ImportErrorsView(BaseAPIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         return import_errors_csv(_job(pk))
+
+
+def data_settings_data(request: Any) -> dict[str, Any]:
+    """The settings as shown to the workspace (the webhook secret only as set or not)."""
+    row = services.data_settings_ensure()
+    base = request.build_absolute_uri("/").rstrip("/")
+    return {
+        "tracking_key": row.tracking_key,
+        "tracking_origins": row.tracking_origins,
+        "snippet": f'<script src="{base}/static/js/track.js" data-key="{row.tracking_key}" defer></script>',
+        "razorpay_webhook_url": f"{base}/api/v1/public/razorpay/{row.webhook_token}/",
+        "razorpay_webhook_secret_set": bool(row.razorpay_webhook_secret),
+    }
+
+
+class DataSettingsView(BaseAPIView):
+    read_role = write_role = Role.ADMIN
+    read_scope = write_scope = "admin"
+
+    @extend_schema(
+        responses=s.DataSettingsSerializer, summary="The tracking snippet and the Razorpay webhook", tags=["data"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.DataSettingsSerializer(data_settings_data(request)).data)
+
+    @extend_schema(
+        request=s.DataSettingsUpdateSerializer,
+        responses=s.DataSettingsSerializer,
+        summary="Set the snippet's allowed origins and your Razorpay webhook secret",
+        tags=["data"],
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = s.DataSettingsUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.data_settings_update(data=dict(serializer.validated_data))
+        return Response(s.DataSettingsSerializer(data_settings_data(request)).data)
