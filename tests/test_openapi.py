@@ -38,6 +38,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/data/imports/",
         "/api/v1/data/settings/",
         "/api/v1/public/track/",
+        "/api/v1/public/razorpay/{token}/",
         "/api/v1/data/imports/{id}/",
         "/api/v1/data/imports/{id}/errors.csv",
         "/api/v1/analytics/kpis/",

@@ -138,3 +138,35 @@ class TrackView(BaseAPIView):
             response["Access-Control-Allow-Origin"] = origin
         patch_vary_headers(response, ["Origin"])
         return response
+
+
+class RazorpayWebhookResultSerializer(serializers.Serializer[Any]):
+    status = serializers.CharField()
+    duplicate = serializers.BooleanField()
+
+
+class RazorpayWebhookView(BaseAPIView):
+    """Webhooks from the workspace's own Razorpay account (its secret; its unguessable URL)."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+    throttle_classes: list[type] = []
+    parser_classes: tuple[type, ...] = ()  # the raw body is what the signature covers
+
+    @extend_schema(
+        request=None,
+        responses={200: RazorpayWebhookResultSerializer},
+        auth=[],
+        summary="Razorpay webhook for this workspace's own account (payment.*, order.paid, refund.*)",
+        tags=["data"],
+    )
+    def post(self, request: Request, token: str) -> Response:
+        from intelligence.ingest.razorpay import webhook_receive
+
+        delivery = webhook_receive(
+            token=token,
+            body=request.body,
+            signature=request.headers.get("X-Razorpay-Signature", ""),
+            event_id=request.headers.get("X-Razorpay-Event-Id", ""),
+        )
+        return Response({"status": "accepted", "duplicate": delivery.duplicate})
