@@ -9,6 +9,7 @@ from ai_engine.pages import prompts as prompt_pages
 from billing import pages as billing_pages
 from intelligence import pages as intelligence_pages
 from intelligence.pages import data as data_pages
+from intelligence.pages import payments as payment_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
@@ -47,6 +48,8 @@ urlpatterns = [
     path("chat/widget.js", chat_pages.widget_js, name="chat-widget-js"),
     path("analytics/", intelligence_pages.analytics_page, name="analytics"),
     path("analytics/export.csv", intelligence_pages.analytics_csv, name="analytics-csv"),
+    path("analytics/payments/", payment_pages.payments_page, name="analytics-payments"),
+    path("analytics/payments/export.csv", payment_pages.payments_csv, name="analytics-payments-csv"),
     path("analytics/data/", data_pages.data_page, name="analytics-data"),
     path("analytics/data/settings/", data_pages.data_settings, name="analytics-data-settings"),
     path("analytics/data/imports/<int:pk>/errors.csv", data_pages.import_errors, name="analytics-data-import-errors"),

@@ -142,6 +142,7 @@ COLLECTIONS = [
     "/api/v1/data/imports/",
     "/api/v1/data/settings/",
     "/api/v1/analytics/kpis/",
+    "/api/v1/analytics/payments/",
     "/api/v1/analytics/top/",
     "/api/v1/analytics/series/",
 ]

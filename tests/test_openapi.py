@@ -42,6 +42,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/data/imports/{id}/",
         "/api/v1/data/imports/{id}/errors.csv",
         "/api/v1/analytics/kpis/",
+        "/api/v1/analytics/payments/",
         "/api/v1/analytics/top/",
         "/api/v1/analytics/series/",
         "/api/v1/ai/prompts/",

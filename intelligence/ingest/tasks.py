@@ -20,3 +20,28 @@ def import_run(*, job_id: int) -> dict[str, Any]:
         services.import_fail(job_id=job_id, reason="The import took longer than an hour; split the file.")
         raise
     return {"job_id": job_id, "status": job.status, "rows": job.processed_rows, "errors": job.error_count}
+
+
+@shared_task(name="intelligence.payments_spike_check", time_limit=60, soft_time_limit=50)
+def payments_spike_check() -> dict[str, Any]:
+    """This workspace's payment-failure spike check for the last full hour (idempotent)."""
+    from intelligence.engines.payments import failure_spike_check
+
+    insight = failure_spike_check()
+    return {"insight": insight.pk if insight else None}
+
+
+@shared_task(name="intelligence.payments_spike_check_all", time_limit=300, soft_time_limit=270)
+def payments_spike_check_all() -> dict[str, Any]:
+    """Hourly (beat): one payments_spike_check per active workspace, each in its own schema."""
+    from django_tenants.utils import get_public_schema_name, tenant_context
+
+    from tenants.models import Tenant
+
+    schemas = []
+    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).filter(status=Tenant.Status.ACTIVE)
+    for tenant in tenants.order_by("pk"):
+        with tenant_context(tenant):
+            payments_spike_check.delay()
+        schemas.append(tenant.schema_name)
+    return {"schemas": schemas}

@@ -1,6 +1,7 @@
 """Celery settings (read by celery_app.py through the CELERY_ namespace)."""
 
 import environ
+from celery.schedules import crontab
 
 _env = environ.Env()
 _redis_url = _env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -28,4 +29,9 @@ CELERY_TASK_ALWAYS_EAGER = _env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic jobs (the database scheduler copies these into django-celery-beat's tables at start).
 CELERY_BEAT_SCHEDULE = {
     "billing-dunning": {"task": "billing.dunning_sweep", "schedule": 3600.0},
+    # Five past each hour: every workspace's payment-failure spike check for the hour just ended.
+    "intelligence-payment-spikes": {
+        "task": "intelligence.payments_spike_check_all",
+        "schedule": crontab(minute=5),
+    },
 }

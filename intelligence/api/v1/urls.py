@@ -9,6 +9,7 @@ urlpatterns = [
     path("data/imports/<int:pk>/errors.csv", views.ImportErrorsView.as_view(), name="api-data-import-errors"),
     path("data/<str:kind>/", views.BatchIngestView.as_view(), name="api-data-batch"),
     path("analytics/kpis/", views.KpiView.as_view(), name="api-analytics-kpis"),
+    path("analytics/payments/", views.PaymentsView.as_view(), name="api-analytics-payments"),
     path("analytics/top/", views.TopView.as_view(), name="api-analytics-top"),
     path("analytics/series/", views.SeriesView.as_view(), name="api-analytics-series"),
 ]

@@ -212,3 +212,36 @@ class DataSettingsView(BaseAPIView):
         serializer.is_valid(raise_exception=True)
         services.data_settings_update(data=dict(serializer.validated_data))
         return Response(s.DataSettingsSerializer(data_settings_data(request)).data)
+
+
+class PaymentsView(BaseAPIView):
+    read_role = Role.VIEWER
+
+    @extend_schema(
+        parameters=RANGE,
+        responses=OpenApiTypes.OBJECT,
+        summary="Payment intelligence: success and failure rates by method, bank, network and failure group; "
+        "time to capture; recovery; refund rate; reconciliation; recent failure-spike insights",
+        tags=["analytics"],
+    )
+    def get(self, request: Request) -> Response:
+        span = range_from(request.query_params)
+        return Response(payments_report(span.start, span.end))
+
+
+def payments_report(start: Any, end: Any) -> dict[str, Any]:
+    from intelligence.engines import payments
+    from intelligence.models import Insight
+
+    return {
+        "summary": payments.summary(start, end),
+        "by_method": payments.rates_by(start, end, "method"),
+        "by_bank": payments.rates_by(start, end, "bank"),
+        "by_card_network": payments.rates_by(start, end, "card_network"),
+        "by_failure_group": payments.rates_by(start, end, "failure_group"),
+        "reconciliation": payments.reconciliation(start, end),
+        "insights": [
+            {"title": i.title, "created_at": i.created_at, "detail": i.detail}
+            for i in Insight.objects.filter(kind=Insight.Kind.PAYMENT_FAILURE_SPIKE)[:10]
+        ],
+    }

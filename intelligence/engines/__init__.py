@@ -1,0 +1,1 @@
+"""Analytics engines: funnels, retention cohorts, segmentation, attribution, payment intelligence."""
