@@ -178,6 +178,12 @@ def run() -> None:
     _run([python, "manage.py", "migrate_schemas", "--executor=standard", "-v", "0"], env)
     _run([python, "manage.py", "platform_init"], env)
     _run([python, "manage.py", "ensure_demo", "--url-port", port], env)
+    # Labelled demo data so the dashboards have something to show (once; about a minute). The full
+    # set: manage.py seed_demo --tenant demo --customers 10000 --days 365
+    _run(
+        [python, "manage.py", "seed_demo", "--tenant", "demo", "--customers", "2000", "--days", "180", "--if-empty"],
+        env,
+    )
     say(f"Ready to start in {time.monotonic() - started:.1f} s. Open:")
     say(f"  Sign up:        http://localhost:{port}/signup/")
     say(f"  Demo workspace: http://demo.localhost:{port}/login/")
