@@ -53,10 +53,13 @@ def live_visitors(*, now: datetime | None = None) -> int:
 
 def kpis_for(start: datetime, end: datetime) -> Kpis:
     """KPIs for [start, end)."""
+    # Two hashed DISTINCT subqueries: faster than COUNT(DISTINCT), which sorts.
     visitors, sessions = _rows(
-        "SELECT COUNT(DISTINCT visitor_id), COUNT(DISTINCT NULLIF(session_id, '')) FROM intelligence_event "
-        "WHERE occurred_at >= %s AND occurred_at < %s",
-        [start, end],
+        "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM intelligence_event "
+        "WHERE occurred_at >= %s AND occurred_at < %s) v), "
+        "(SELECT COUNT(*) FROM (SELECT DISTINCT session_id FROM intelligence_event "
+        "WHERE occurred_at >= %s AND occurred_at < %s AND session_id <> '') s)",
+        [start, end, start, end],
     )[0]
     orders, revenue, new, returning = _rows(
         """
