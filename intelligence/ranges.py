@@ -29,7 +29,8 @@ class DateRange:
         return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def _day(params: Any, name: str) -> date | None:
+def day_from(params: Any, name: str) -> date | None:
+    """The day in ``params[name]`` (YYYY-MM-DD), None when absent; a 400 naming the field otherwise."""
     raw = params.get(name)
     if raw in (None, ""):
         return None
@@ -42,8 +43,8 @@ def _day(params: Any, name: str) -> date | None:
 def range_from(params: Any) -> DateRange:
     """The range in ``params`` (a QueryDict or dict); by default the last 30 days to today."""
     today = timezone.now().date()
-    last = _day(params, "end") or today
-    first = _day(params, "start") or last - timedelta(days=DEFAULT_DAYS - 1)
+    last = day_from(params, "end") or today
+    first = day_from(params, "start") or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise ValidationFailed.for_field("start", "On or before end.")
     if (last - first).days >= MAX_DAYS:

@@ -8,8 +8,11 @@ from ai_engine.pages import content as content_pages
 from ai_engine.pages import prompts as prompt_pages
 from billing import pages as billing_pages
 from intelligence import pages as intelligence_pages
+from intelligence.pages import attribution as attribution_pages
 from intelligence.pages import data as data_pages
+from intelligence.pages import funnels as funnel_pages
 from intelligence.pages import payments as payment_pages
+from intelligence.pages import segments as segment_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
@@ -48,6 +51,20 @@ urlpatterns = [
     path("chat/widget.js", chat_pages.widget_js, name="chat-widget-js"),
     path("analytics/", intelligence_pages.analytics_page, name="analytics"),
     path("analytics/export.csv", intelligence_pages.analytics_csv, name="analytics-csv"),
+    path("analytics/funnels/", funnel_pages.funnels_page, name="analytics-funnels"),
+    path("analytics/funnels/export.csv", funnel_pages.funnels_csv, name="analytics-funnels-csv"),
+    path("analytics/retention/", funnel_pages.retention_page, name="analytics-retention"),
+    path("analytics/retention/export.csv", funnel_pages.retention_csv, name="analytics-retention-csv"),
+    path("analytics/segments/", segment_pages.segments_page, name="analytics-segments"),
+    path("analytics/segments/export.csv", segment_pages.segments_csv, name="analytics-segments-csv"),
+    path("analytics/segments/compute/", segment_pages.segments_compute, name="analytics-segments-compute"),
+    path(
+        "analytics/segments/<str:segment>/export.csv",
+        segment_pages.segment_members_csv,
+        name="analytics-segment-csv",
+    ),
+    path("analytics/attribution/", attribution_pages.attribution_page, name="analytics-attribution"),
+    path("analytics/attribution/export.csv", attribution_pages.attribution_csv, name="analytics-attribution-csv"),
     path("analytics/payments/", payment_pages.payments_page, name="analytics-payments"),
     path("analytics/payments/export.csv", payment_pages.payments_csv, name="analytics-payments-csv"),
     path("analytics/data/", data_pages.data_page, name="analytics-data"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -145,6 +147,14 @@ COLLECTIONS = [
     "/api/v1/analytics/payments/",
     "/api/v1/analytics/top/",
     "/api/v1/analytics/series/",
+    "/api/v1/analytics/funnel/",
+    "/api/v1/analytics/funnel.csv",
+    "/api/v1/analytics/retention/",
+    "/api/v1/analytics/retention.csv",
+    "/api/v1/analytics/segments/",
+    "/api/v1/analytics/segments/movement/",
+    "/api/v1/analytics/segments/champions/customers/",
+    "/api/v1/analytics/segments/champions/customers.csv",
 ]
 
 
@@ -319,3 +329,66 @@ def test_the_chat_widget_site_key_refuses_other_origins_and_other_workspaces(
     # Positive control: each key on its own domain from the allowed origin.
     assert widget_client(alpha, alpha_key).post(start, {}, content_type="application/json").status_code == 201
     assert widget_client(beta, beta_key).post(start, {}, content_type="application/json").status_code == 201
+
+
+# Plan-gated collections (the fixtures' Pro plan lacks them): the same checks, with alpha moved to
+# Premium inside the test and the per-process tenant cache emptied on the way in and out.
+PREMIUM_COLLECTIONS = ["/api/v1/analytics/attribution/", "/api/v1/analytics/attribution.csv"]
+
+
+@pytest.fixture
+def alpha_premium(alpha: TenantFixture) -> Iterator[TenantFixture]:
+    from tenants.models import Tenant
+    from tenants.selectors import tenancy_cache
+
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(plan="premium")
+    alpha.tenant.refresh_from_db()
+    tenancy_cache.clear()
+    yield alpha
+    tenancy_cache.clear()  # the rolled-back plan must not outlive the test in the cache
+
+
+@pytest.mark.parametrize("path", PREMIUM_COLLECTIONS)
+def test_plan_gated_collections_refuse_other_domains(
+    alpha_premium: TenantFixture, beta: TenantFixture, path: str
+) -> None:
+    wrong_domain = Client(HTTP_HOST=beta.host, HTTP_AUTHORIZATION=f"Bearer {alpha_premium.admin_key}")
+    refused = wrong_domain.get(path)
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_api_key")
+    assert alpha_premium.key_client().get(path).status_code == 200  # positive control
+    session = login_client(alpha_premium, alpha_premium.owner)
+    assert session.get(path).status_code == 200  # positive control on its own domain
+    response = session.get(path, HTTP_HOST=beta.host)
+    assert (response.status_code, response.json()["code"]) == (401, "not_authenticated")
+
+
+def test_tracking_keys_and_webhook_urls_work_only_on_their_own_workspace(
+    alpha: TenantFixture, beta: TenantFixture
+) -> None:
+    """The tracking snippet's public key and the Razorpay webhook URL of one workspace are refused
+    on another's domain (positive control: they work on their own)."""
+    import json
+
+    from django_tenants.utils import schema_context
+
+    from intelligence.models import Event
+    from intelligence.services import data_settings_update
+
+    shop = "https://shop.example.in"
+    with schema_context(alpha.tenant.schema_name):
+        alpha_row = data_settings_update(data={"tracking_origins": [shop], "razorpay_webhook_secret": "s"})
+    with schema_context(beta.tenant.schema_name):
+        data_settings_update(data={"tracking_origins": [shop]})
+    body = json.dumps({"k": alpha_row.tracking_key, "events": [{"type": "page", "id": "iso-1", "anonymous_id": "a"}]})
+    browser = {"HTTP_ORIGIN": shop, "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"}
+    on_beta = Client(HTTP_HOST=beta.host, **browser).post("/api/v1/public/track/", body, content_type="text/plain")
+    assert (on_beta.status_code, on_beta.json()["code"]) == (403, "tracking_key_invalid")
+    on_alpha = Client(HTTP_HOST=alpha.host, **browser).post("/api/v1/public/track/", body, content_type="text/plain")
+    assert on_alpha.status_code == 202  # positive control
+    webhook = f"/api/v1/public/razorpay/{alpha_row.webhook_token}/"
+    assert Client(HTTP_HOST=beta.host).post(webhook, b"{}", content_type="application/json").status_code == 404
+    assert Client(HTTP_HOST=alpha.host).post(webhook, b"{}", content_type="application/json").status_code == 400
+    with schema_context(beta.tenant.schema_name):
+        assert not Event.objects.exists()
+    with schema_context(alpha.tenant.schema_name):
+        assert Event.objects.filter(event_id="iso-1").exists()

@@ -34,4 +34,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "intelligence.payments_spike_check_all",
         "schedule": crontab(minute=5),
     },
+    # 00:20 UTC: every workspace's RFM snapshot of the day that just ended.
+    "intelligence-segments-snapshot": {
+        "task": "intelligence.segments_snapshot_all",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
