@@ -3,9 +3,12 @@ invalid record is reported with its own index, field and reason while the valid 
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import pydantic
 from rest_framework import serializers
 
 from intelligence.ingest.channels import CHANNELS
@@ -152,3 +155,75 @@ def first_error(detail: Any, prefix: str = "") -> tuple[str, str]:
             if value:
                 return first_error(value, f"{prefix}{index}." if isinstance(value, dict) else prefix)
     return prefix.rstrip("."), str(detail)
+
+
+# --- The events fast path ----------------------------------------------------------------------
+# Events are the high-volume kind (tracking, imports, 1,000-record batches at thousands a second):
+# validating them with DRF took 250 ms per 1,000 (60% of a batch). pydantic (v2, its core in Rust;
+# already here as the groq/openai SDKs' dependency) checks the same rules in a few ms.
+
+
+EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
+
+
+class EventIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    event_id: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=64)]
+    name: str
+    customer_id: Annotated[str, pydantic.StringConstraints(max_length=128)] = ""
+    anonymous_id: Annotated[str, pydantic.StringConstraints(max_length=64)] = ""
+    session_id: Annotated[str, pydantic.StringConstraints(max_length=64)] = ""
+    properties: dict[str, Any] = pydantic.Field(default_factory=dict)
+    url: Annotated[str, pydantic.StringConstraints(max_length=2000)] = ""
+    referrer: Annotated[str, pydantic.StringConstraints(max_length=2000)] = ""
+    utm_source: Annotated[str, pydantic.StringConstraints(max_length=100)] = ""
+    utm_medium: Annotated[str, pydantic.StringConstraints(max_length=100)] = ""
+    utm_campaign: Annotated[str, pydantic.StringConstraints(max_length=200)] = ""
+    utm_term: Annotated[str, pydantic.StringConstraints(max_length=200)] = ""
+    utm_content: Annotated[str, pydantic.StringConstraints(max_length=200)] = ""
+    channel: Literal[CHANNELS] | None = None  # type: ignore[valid-type]
+    revenue_paise: pydantic.StrictInt | None = pydantic.Field(default=None, ge=0)
+    occurred_at: datetime
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _event_name(cls, value: str) -> str:
+        if not EVENT_NAME.match(value):
+            raise ValueError("1-64 letters, digits, spaces or _ . : - (e.g. page_view, add_to_cart).")
+        return value
+
+    @pydantic.field_validator("url")
+    @classmethod
+    def _full_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("A full http(s) address.")
+        return value
+
+    @pydantic.field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)  # as DRF does with USE_TZ and UTC
+
+
+def event_validate(record: Any) -> dict[str, Any]:
+    """One event record, as a dict of the fields it gave; raises ``RecordInvalid``."""
+    try:
+        event = EventIn.model_validate(record)
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "record"
+        raise RecordInvalid(field, str(error["msg"]).removeprefix("Value error, ")) from exc
+    if not event.customer_id and not event.anonymous_id:
+        raise RecordInvalid("customer_id", "Give customer_id or anonymous_id (or both).")
+    data = event.model_dump(exclude_unset=True)
+    if event.channel is None:
+        data.pop("channel", None)
+    return data
+
+
+class RecordInvalid(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.reason = field, reason

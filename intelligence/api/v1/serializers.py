@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intelligence.ingest.records import MAX_BATCH
 from suresh_ai.api.views import StrictSerializerMixin
 
 
+@extend_schema_field({"type": "array", "items": {"type": "object"}, "minItems": 1, "maxItems": MAX_BATCH})
+class RecordsField(serializers.JSONField):
+    """The list as parsed from the body, checked as a whole: each record is validated by the
+    ingestion service on its own, so per-item checks here would only repeat work (and cost time)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, list) or not 1 <= len(data) <= MAX_BATCH:
+            raise serializers.ValidationError(f"A list of 1 to {MAX_BATCH} records.")
+        return data
+
+
 class BatchRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
-    records = serializers.ListField(
-        child=serializers.JSONField(),
-        min_length=1,
-        max_length=MAX_BATCH,
-        help_text=f"1 to {MAX_BATCH} records of this kind (see the kind's schema in docs/intelligence.md).",
-    )
+    records = RecordsField(help_text=f"1 to {MAX_BATCH} records of this kind (docs/intelligence/ingestion.md).")
 
 
 class RecordErrorSerializer(serializers.Serializer[Any]):
