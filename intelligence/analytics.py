@@ -1,8 +1,9 @@
 """Real-time analytics from stored events and orders (call inside the tenant's schema).
 
 Definitions (docs/intelligence.md):
-- visitor: an event's ``visitor_id`` (the anonymous id, else the customer); live = an event in the
-  last 5 minutes; session: a distinct ``session_id`` (events without one are not sessions);
+- visitor: an event's ``visitor_id`` (the anonymous id, else the customer), counted over the visits
+  that started in the range; live = an event in the last 5 minutes; session = a visit: a distinct
+  ``session_id``, or for events without one the visitor's UTC day (``Visit``, kept at ingestion);
 - orders and revenue: orders with ``paid_at`` in the range (not cancelled), revenue = their totals;
   AOV = revenue / orders; conversion rate = orders / sessions;
 - new customers: customers whose first paid order is in the range; returning: customers with a
@@ -53,12 +54,11 @@ def live_visitors(*, now: datetime | None = None) -> int:
 
 def kpis_for(start: datetime, end: datetime) -> Kpis:
     """KPIs for [start, end)."""
-    # Two hashed DISTINCT subqueries: faster than COUNT(DISTINCT), which sorts.
+    # From the visits table (one row per visit, written at ingestion), not from every event.
     visitors, sessions = _rows(
-        "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM intelligence_event "
-        "WHERE occurred_at >= %s AND occurred_at < %s) v), "
-        "(SELECT COUNT(*) FROM (SELECT DISTINCT session_id FROM intelligence_event "
-        "WHERE occurred_at >= %s AND occurred_at < %s AND session_id <> '') s)",
+        "SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM intelligence_visit "
+        "WHERE started_at >= %s AND started_at < %s) v), "
+        "(SELECT COUNT(*) FROM intelligence_visit WHERE started_at >= %s AND started_at < %s)",
         [start, end, start, end],
     )[0]
     orders, revenue, new, returning = _rows(

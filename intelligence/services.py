@@ -21,7 +21,7 @@ from rest_framework import serializers
 
 from intelligence.ingest.channels import channel_of
 from intelligence.ingest.records import KINDS, MAX_BATCH, RecordInvalid, event_validate, first_error
-from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert
+from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert, visits_record
 from intelligence.models import (
     Customer,
     DataSettings,
@@ -315,6 +315,7 @@ def _write_events(records: list[dict[str, Any]], result: IngestResult) -> None:
         for r in records
     ]
     result.add(insert_new(Event, rows, key="event_id"))
+    visits_record(rows)
     last: dict[str, datetime] = {}
     for r in records:
         if r.get("customer_id"):

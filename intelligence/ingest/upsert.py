@@ -10,7 +10,7 @@ composed with ``psycopg2.sql`` and every value is a parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, models
@@ -139,3 +139,30 @@ def seen_widen(model: type[models.Model], rows: list[tuple[str, datetime, dateti
         execute_values(
             cursor.cursor, statement, rows, template="(%s, %s::timestamptz, %s::timestamptz)", page_size=1000
         )
+
+
+def visit_key(session_id: str, visitor_id: str, occurred_at: datetime) -> str:
+    """A visit's key: its session id, else the visitor's day (UTC)."""
+    return session_id or f"{visitor_id}@{occurred_at.astimezone(UTC):%Y-%m-%d}"
+
+
+def visits_record(events: list[dict[str, Any]]) -> None:
+    """Start or move back the visits of these event rows (earliest event wins), in one statement;
+    a visit already known from an earlier or equal time is left untouched (idempotent)."""
+    from intelligence.models import Visit
+
+    first: dict[str, tuple[str, datetime, str]] = {}
+    for e in events:
+        key = visit_key(e["session_id"], e["visitor_id"], e["occurred_at"])
+        if key not in first or e["occurred_at"] < first[key][1]:
+            first[key] = (e["visitor_id"], e["occurred_at"], e["channel"])
+    if not first:
+        return
+    statement = sql.SQL(
+        "INSERT INTO {table} AS v (session_key, visitor_id, started_at, channel) VALUES %s "
+        "ON CONFLICT (session_key) DO UPDATE SET started_at = EXCLUDED.started_at, channel = EXCLUDED.channel "
+        "WHERE EXCLUDED.started_at < v.started_at"
+    ).format(table=sql.Identifier(Visit._meta.db_table))
+    rows = [(key, visitor, at, channel) for key, (visitor, at, channel) in sorted(first.items())]
+    with connection.cursor() as cursor:
+        execute_values(cursor.cursor, statement, rows, template="(%s, %s, %s::timestamptz, %s)", page_size=1000)

@@ -101,6 +101,14 @@ def test_events_are_deduplicated_and_get_a_channel(alpha: TenantFixture) -> None
     )
     assert _send(alpha, "events", events[:2]).json()["unchanged"] == 2
     with schema_context(alpha.tenant.schema_name):
+        from intelligence.models import Visit
+
+        # One visit each (no session ids: the visitor's day), not moved by the repeat.
+        assert sorted(Visit.objects.values_list("session_key", "visitor_id", "channel")) == [
+            ("anon-1@2026-11-01", "anon-1", "organic_search"),
+            ("c:cust-9@2026-11-01", "c:cust-9", "email"),
+        ]
+    with schema_context(alpha.tenant.schema_name):
         rows = dict(Event.objects.values_list("event_id", "channel"))
         assert rows == {"e1": "organic_search", "e2": "email"}
         assert Event.objects.get(event_id="e1").path == "/p/mango"
