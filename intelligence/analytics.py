@@ -100,26 +100,32 @@ def kpis_compared(start: datetime, end: datetime) -> dict[str, Any]:
 
 
 def top(start: datetime, end: datetime, *, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """Top pages (page views), sources (sessions by UTM source or referrer host) and channels."""
+    """Top pages (page views), and visitors by the source (UTM source, else referrer host) and the
+    channel of their visits' first events."""
     pages = _rows(
         "SELECT path, COUNT(*) AS views, COUNT(DISTINCT visitor_id) FROM intelligence_event "
         "WHERE occurred_at >= %s AND occurred_at < %s AND name = 'page_view' AND path <> '' "
         "GROUP BY path ORDER BY views DESC, path LIMIT %s",
         [start, end, limit],
     )
+    # One source and one channel per visit, from how it arrived (its first event), so a shop's own
+    # pages linking to each other never count as a source.
     sources = _rows(
         """
         SELECT source, COUNT(DISTINCT visitor_id) AS visitors FROM (
-            SELECT visitor_id, COALESCE(NULLIF(utm_source, ''),
-                NULLIF(substring(referrer from '^[a-z]+://(?:www\\.)?([^/:?#]+)'), ''), '(direct)') AS source
-            FROM intelligence_event WHERE occurred_at >= %s AND occurred_at < %s
+            SELECT e.visitor_id, COALESCE(NULLIF(e.utm_source, ''),
+                NULLIF(substring(e.referrer from '^[a-z]+://(?:www\\.)?([^/:?#]+)'), ''), '(direct)') AS source
+            FROM intelligence_visit v JOIN intelligence_event e
+              ON e.occurred_at = v.started_at AND e.visitor_id = v.visitor_id
+             AND (e.session_id = v.session_key OR e.session_id = '')
+            WHERE v.started_at >= %s AND v.started_at < %s
         ) s GROUP BY source ORDER BY visitors DESC, source LIMIT %s
         """,
         [start, end, limit],
     )
     channels = _rows(
-        "SELECT channel, COUNT(DISTINCT visitor_id) AS visitors FROM intelligence_event "
-        "WHERE occurred_at >= %s AND occurred_at < %s GROUP BY channel ORDER BY visitors DESC, channel",
+        "SELECT channel, COUNT(DISTINCT visitor_id) AS visitors FROM intelligence_visit "
+        "WHERE started_at >= %s AND started_at < %s GROUP BY channel ORDER BY visitors DESC, channel",
         [start, end],
     )
     return {

@@ -137,6 +137,7 @@ def generate(
     """Write the demo data set; returns records written per kind. Visits a day default to 4 per
     100 customers (a shop of 10,000 customers sees ~400 visits a day, ~100 per 2,500)."""
     rng = np.random.default_rng(seed)
+    cutoff = datetime.now(tz=UTC)  # nothing after now: today's figures must not show tomorrow's orders
     out = Batches(on_flush=on_flush)
     start = end - timedelta(days=days - 1)
     products = [
@@ -186,6 +187,8 @@ def generate(
             when = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
                 seconds=int(rng.integers(6 * 3600, 24 * 3600))
             )
+            if when > cutoff - timedelta(hours=1):
+                continue  # a visit and its orders must have happened already
             anonymous = f"demo-a{offset:03d}-{v:05d}"
             session = f"demo-s{offset:03d}-{v:05d}"
             customer = f"demo-c{int(rng.integers(0, customers)):06d}" if rng.random() < 0.55 else None
@@ -302,7 +305,7 @@ def generate(
                     },
                 )
                 event_n += 1
-                if rng.random() < 0.03:
+                if rng.random() < 0.03 and paid_at + timedelta(days=3) < cutoff:
                     out.add(
                         "refunds",
                         {

@@ -11,6 +11,7 @@ from django.utils import timezone
 from suresh_ai.errors import ValidationFailed
 
 MAX_DAYS = 731
+MIN_YEAR, MAX_YEAR = 2000, 2100
 DEFAULT_DAYS = 30
 
 
@@ -35,9 +36,12 @@ def day_from(params: Any, name: str) -> date | None:
     if raw in (None, ""):
         return None
     try:
-        return date.fromisoformat(str(raw))
+        day = date.fromisoformat(str(raw))
     except ValueError as exc:
         raise ValidationFailed.for_field(name, "A date like 2026-11-01.") from exc
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValidationFailed.for_field(name, f"A date between {MIN_YEAR} and {MAX_YEAR}.")
+    return day
 
 
 def range_from(params: Any) -> DateRange:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from intelligence.ingest.channels import channel_of
-from intelligence.ingest.records import KINDS, MAX_BATCH, RecordInvalid, event_validate, first_error
+from intelligence.ingest.records import KINDS, MAX_BATCH, RecordInvalid, event_validate, first_error, nul_field
 from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert, visits_record
 from intelligence.models import (
     Customer,
@@ -67,6 +67,9 @@ def _validated(kind: str, records: list[Any]) -> tuple[list[tuple[int, dict[str,
         return valid, errors
     schema = KINDS[kind]()
     for index, record in enumerate(records):
+        if (where := nul_field(record)) is not None:
+            errors.append({"index": index, "field": where, "reason": "Null characters are not allowed."})
+            continue
         try:
             valid.append((index, schema.run_validation(record)))
         except serializers.ValidationError as exc:
@@ -269,6 +272,10 @@ def _write_refunds(records: list[dict[str, Any]], result: IngestResult) -> None:
         for r in records
     ]
     result.add(upsert(Refund, rows, key="razorpay_refund_id"))
+    from intelligence.ingest.razorpay import refund_totals
+
+    for payment in Payment.objects.filter(pk__in={r["payment_id"] for r in rows if r["payment_id"]}):
+        refund_totals(payment)  # a full refund marks the payment and its order refunded, as webhooks do
 
 
 def _path(url: str) -> str:
@@ -415,12 +422,17 @@ def import_run(*, job_id: int) -> ImportJob:
         job.save(update_fields=["processed_rows", "created", "updated", "unchanged", "error_count", "errors"])
         chunk.clear()
 
-    for line, record in rows:
-        chunk.append((line, record))
-        if len(chunk) == IMPORT_CHUNK:
+    try:
+        for line, record in rows:
+            chunk.append((line, record))
+            if len(chunk) == IMPORT_CHUNK:
+                flush()
+        if chunk:
             flush()
-    if chunk:
-        flush()
+    except Exception as exc:  # not a row's fault: the job says so instead of "running" forever
+        logger.exception("import_failed", extra={"job_id": job.pk})
+        import_fail(job_id=job.pk, reason=f"The import stopped at row {job.processed_rows + 1}: {type(exc).__name__}.")
+        raise
     job.status, job.finished_at, job.data = ImportJob.Status.DONE, timezone.now(), b""
     job.save(update_fields=["status", "finished_at", "data"])
     logger.info("import_done", extra={"job_id": job.pk, "rows": job.processed_rows, "errors": job.error_count})

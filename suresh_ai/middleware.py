@@ -154,3 +154,26 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+class ApplicationErrorPageMiddleware:
+    """Web pages (not the API, which has its own handler) answer an application error raised in a
+    view with its status and message on the matching error page, instead of a 500: a bad date in
+    an export link is a 400, another tenant's id a 404."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from suresh_ai.errors import ApplicationError
+
+        if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
+            return None
+        status = exception.status_code
+        template = f"errors/{status}.html" if status in (400, 402, 403, 404, 429) else "errors/400.html"
+        return render(request, template, {"message": exception.message}, status=status)

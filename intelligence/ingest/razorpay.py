@@ -57,9 +57,9 @@ def webhook_receive(*, token: str, body: bytes, signature: str, event_id: str) -
     if not verify_webhook(body=body, signature=signature, secret=row.razorpay_webhook_secret):
         raise ValidationFailed("The webhook signature does not verify.", code="signature_invalid")
     if not event_id or len(event_id) > 64:
-        raise ValidationFailed.for_field("X-Razorpay-Event-Id", "This header is required.")
+        raise ValidationFailed.for_field("X-Razorpay-Event-Id", "Required, at most 64 characters.")
     try:
-        payload = json.loads(body)
+        payload = json.loads(body.replace(b"\\u0000", b""))  # PostgreSQL cannot store NUL in text
         name = str(payload["event"])[:64]
         created_at = _when(payload["created_at"])
         if created_at is None:
@@ -140,7 +140,7 @@ def _payment_apply(entity: dict[str, Any], at: datetime) -> bool:
         payment.customer = Customer.objects.filter(email=email).order_by("pk").first()
     payment.save()
     Refund.objects.filter(razorpay_payment_id=pid, payment__isnull=True).update(payment=payment)
-    _refund_totals(payment)
+    refund_totals(payment)
     if status == "captured" and payment.razorpay_order_id:
         _order_paid(payment.razorpay_order_id, at)
     return True
@@ -184,11 +184,11 @@ def _refund_apply(entity: dict[str, Any], at: datetime) -> bool:
         refund.status = status[:20]
         refund.save(update_fields=["status", "updated_at"])
     if payment is not None:
-        _refund_totals(payment)
+        refund_totals(payment)
     return True
 
 
-def _refund_totals(payment: Payment) -> None:
+def refund_totals(payment: Payment) -> None:
     """A payment refunded in full is ``refunded``; its order is refunded or partly refunded."""
     refunded = Refund.objects.filter(payment=payment, status="processed").aggregate(s=Sum("amount_paise"))["s"] or 0
     if refunded and refunded >= payment.amount_paise and payment.status != "refunded":

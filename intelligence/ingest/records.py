@@ -17,6 +17,8 @@ from suresh_ai.api.serializers import StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 MAX_BATCH = 1000
+# The largest money value accepted: Rs 10 lakh crore, far above any order, far below a bigint.
+MAX_PAISE = 10**15
 
 
 class Record(StrictSerializerMixin, serializers.Serializer[Any]):
@@ -36,7 +38,7 @@ class ProductRecord(Record):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=300)
     category = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    price_paise = StrictIntegerField(required=False, allow_null=True, min_value=0)
+    price_paise = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_PAISE)
     attributes = serializers.DictField(required=False)
 
 
@@ -44,7 +46,7 @@ class OrderItemRecord(Record):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(required=False, allow_blank=True, max_length=300)
     quantity = StrictIntegerField(min_value=1, max_value=100_000, default=1)
-    unit_price_paise = StrictIntegerField(min_value=0)
+    unit_price_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
 
 
 class OrderRecord(Record):
@@ -52,8 +54,8 @@ class OrderRecord(Record):
     customer_id = serializers.CharField(max_length=128, help_text="The customer's external id.")
     status = serializers.ChoiceField(choices=Order.Status.choices, default=Order.Status.CREATED)
     currency = serializers.RegexField(r"^[A-Z]{3}$", default="INR")
-    total_paise = StrictIntegerField(min_value=0)
-    subtotal_paise = StrictIntegerField(required=False, min_value=0)
+    total_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
+    subtotal_paise = StrictIntegerField(required=False, min_value=0, max_value=MAX_PAISE)
     discount_paise = StrictIntegerField(required=False, min_value=0, default=0)
     tax_paise = StrictIntegerField(required=False, min_value=0, default=0)
     shipping_paise = StrictIntegerField(required=False, min_value=0, default=0)
@@ -81,7 +83,7 @@ class PaymentRecord(Record):
     error_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
     error_reason = serializers.CharField(required=False, allow_blank=True, max_length=120)
     error_description = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    amount_paise = StrictIntegerField(min_value=0)
+    amount_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
     fee_paise = StrictIntegerField(required=False, min_value=0, default=0)
     currency = serializers.RegexField(r"^[A-Z]{3}$", default="INR")
     created_at = serializers.DateTimeField()
@@ -91,7 +93,7 @@ class PaymentRecord(Record):
 class RefundRecord(Record):
     razorpay_refund_id = serializers.CharField(max_length=64)
     razorpay_payment_id = serializers.CharField(max_length=64)
-    amount_paise = StrictIntegerField(min_value=1)
+    amount_paise = StrictIntegerField(min_value=1, max_value=MAX_PAISE)
     status = serializers.CharField(required=False, max_length=20, default="processed")
     created_at = serializers.DateTimeField()
 
@@ -117,7 +119,7 @@ class EventRecord(Record):
     utm_term = serializers.CharField(required=False, allow_blank=True, max_length=200)
     utm_content = serializers.CharField(required=False, allow_blank=True, max_length=200)
     channel = serializers.ChoiceField(choices=CHANNELS, required=False, help_text="Derived when not given.")
-    revenue_paise = StrictIntegerField(required=False, allow_null=True, min_value=0)
+    revenue_paise = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_PAISE)
     occurred_at = serializers.DateTimeField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +132,7 @@ class SpendRecord(Record):
     channel = serializers.ChoiceField(choices=CHANNELS)
     campaign = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     date = serializers.DateField()
-    amount_paise = StrictIntegerField(min_value=0)
+    amount_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
 
 
 KINDS: dict[str, type[Record]] = {
@@ -183,7 +185,7 @@ class EventIn(pydantic.BaseModel):
     utm_term: Annotated[str, pydantic.StringConstraints(max_length=200)] = ""
     utm_content: Annotated[str, pydantic.StringConstraints(max_length=200)] = ""
     channel: Literal[CHANNELS] | None = None  # type: ignore[valid-type]
-    revenue_paise: pydantic.StrictInt | None = pydantic.Field(default=None, ge=0)
+    revenue_paise: pydantic.StrictInt | None = pydantic.Field(default=None, ge=0, le=MAX_PAISE)
     occurred_at: datetime
 
     @pydantic.field_validator("name")
@@ -207,8 +209,29 @@ class EventIn(pydantic.BaseModel):
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # as DRF does with USE_TZ and UTC
 
 
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The path of the first text holding a NUL character (PostgreSQL cannot store one), or None."""
+    if isinstance(value, str):
+        return path or "record" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = nul_field(str(key), f"{path}{'.' if path else ''}{key}") or nul_field(
+                item, f"{path}{'.' if path else ''}{key}"
+            )
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_field(item, f"{path}{'.' if path else ''}{index}")
+            if found:
+                return found
+    return None
+
+
 def event_validate(record: Any) -> dict[str, Any]:
     """One event record, as a dict of the fields it gave; raises ``RecordInvalid``."""
+    if (where := nul_field(record)) is not None:
+        raise RecordInvalid(where, "Null characters are not allowed.")
     try:
         event = EventIn.model_validate(record)
     except pydantic.ValidationError as exc:

@@ -86,3 +86,17 @@ def test_the_data_page_imports_and_shows_progress(
     assert "1 new, 0 changed, 0 unchanged" in html
     with schema_context(alpha.tenant.schema_name):
         assert Customer.objects.get().email == "nine@shop.in"
+
+
+def test_export_links_with_bad_dates_are_400_pages_not_500(alpha: TenantFixture) -> None:
+    page = login_client(alpha, alpha.owner)
+    for path in (
+        "/analytics/export.csv?start=2026-13-01",
+        "/analytics/payments/export.csv?start=2026-11-20&end=2026-11-01",
+        "/analytics/export.csv?end=9999-12-31",
+    ):
+        response = page.get(path)
+        assert response.status_code == 400, path
+    assert alpha.key_client().get("/api/v1/analytics/kpis/?end=9999-12-31").json()["detail"] == {
+        "end": ["A date between 2000 and 2100."]
+    }

@@ -172,3 +172,34 @@ def test_channel_rules() -> None:
     assert channel_of(referrer="https://www.bing.com/search?q=x") == "organic_search"
     assert channel_of(referrer="https://blog.example.org/post") == "referral"
     assert channel_of(utm_medium="carrier-pigeon") == "other"
+
+
+def test_out_of_range_money_and_nul_characters_are_row_errors(alpha: TenantFixture) -> None:
+    products = [
+        {"sku": "BIG", "name": "Big", "price_paise": 10**20},
+        {"sku": "NUL", "name": "Nul", "attributes": {"a": "x\x00y"}},
+        {"sku": "OK", "name": "Ok", "price_paise": 100},
+    ]
+    body = _send(alpha, "products", products).json()
+    assert body["created"] == 1
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(0, "price_paise"), (1, "attributes.a")]
+    events = [
+        {
+            "event_id": "n1",
+            "name": "x",
+            "anonymous_id": "a",
+            "occurred_at": "2026-11-01T00:00:00Z",
+            "properties": {"k": "\x00"},
+        },
+        {
+            "event_id": "n2",
+            "name": "x",
+            "anonymous_id": "a",
+            "occurred_at": "2026-11-01T00:00:00Z",
+            "revenue_paise": 10**20,
+        },
+    ]
+    assert [(e["index"], e["field"]) for e in _send(alpha, "events", events).json()["detail"]["errors"]] == [
+        (0, "properties.k"),
+        (1, "revenue_paise"),
+    ]

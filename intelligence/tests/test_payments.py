@@ -201,3 +201,44 @@ def test_payments_api_and_page(shop: TenantFixture) -> None:
     html = login_client(shop, shop.owner).get("/analytics/payments/?start=2026-11-09&end=2026-11-11").content.decode()
     assert "60%" in html
     assert "Order o2: total ₹300.00, captured ₹290.00" in html
+
+
+def test_a_full_refund_sent_by_api_marks_the_payment_and_order_refunded(alpha: TenantFixture) -> None:
+    from intelligence.models import Order, Payment
+
+    with schema_context(alpha.tenant.schema_name):
+        records_ingest(
+            kind="orders",
+            records=[
+                {
+                    "external_id": "o9",
+                    "customer_id": "c9",
+                    "status": "paid",
+                    "total_paise": 900,
+                    "razorpay_order_id": "order_9",
+                    "created_at": _at(0),
+                    "paid_at": _at(5),
+                }
+            ],
+        )
+        records_ingest(
+            kind="payments",
+            records=[
+                {
+                    "razorpay_payment_id": "p9",
+                    "razorpay_order_id": "order_9",
+                    "status": "captured",
+                    "amount_paise": 900,
+                    "created_at": _at(0),
+                    "captured_at": _at(5),
+                }
+            ],
+        )
+        records_ingest(
+            kind="refunds",
+            records=[
+                {"razorpay_refund_id": "r9", "razorpay_payment_id": "p9", "amount_paise": 900, "created_at": _at(60)}
+            ],
+        )
+        assert Payment.objects.get(razorpay_payment_id="p9").status == "refunded"  # as the webhook path does
+        assert Order.objects.get(external_id="o9").status == "refunded"

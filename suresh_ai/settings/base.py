@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "suresh_ai.middleware.RateLimitHeadersMiddleware",
     "suresh_ai.middleware.RequestLogMiddleware",
+    "suresh_ai.middleware.ApplicationErrorPageMiddleware",
     # Axes last, as its docs require, so it sees the final authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]

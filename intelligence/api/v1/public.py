@@ -24,7 +24,7 @@ from intelligence.ingest.tracking import is_bot, records_from_beacon
 from intelligence.models import DataSettings
 from suresh_ai.api.ratelimit import client_ip, rate_limit_hit
 from suresh_ai.api.views import BaseAPIView
-from suresh_ai.errors import ApplicationError
+from suresh_ai.errors import ApplicationError, ValidationFailed
 from suresh_ai.tenancy import request_tenant
 
 
@@ -37,7 +37,7 @@ class PlainTextJSONParser(BaseParser):
         try:
             return json.loads(stream.read().decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise TrackingRefused("The body is not JSON.", code="parse_error") from exc
+            raise ValidationFailed("The body is not JSON.", code="parse_error") from exc
 
 
 class TrackingRefused(ApplicationError):
