@@ -111,16 +111,8 @@ def top(start: datetime, end: datetime, *, limit: int = 10) -> dict[str, list[di
     # One source and one channel per visit, from how it arrived (its first event), so a shop's own
     # pages linking to each other never count as a source.
     sources = _rows(
-        """
-        SELECT source, COUNT(DISTINCT visitor_id) AS visitors FROM (
-            SELECT e.visitor_id, COALESCE(NULLIF(e.utm_source, ''),
-                NULLIF(substring(e.referrer from '^[a-z]+://(?:www\\.)?([^/:?#]+)'), ''), '(direct)') AS source
-            FROM intelligence_visit v JOIN intelligence_event e
-              ON e.occurred_at = v.started_at AND e.visitor_id = v.visitor_id
-             AND (e.session_id = v.session_key OR e.session_id = '')
-            WHERE v.started_at >= %s AND v.started_at < %s
-        ) s GROUP BY source ORDER BY visitors DESC, source LIMIT %s
-        """,
+        "SELECT source, COUNT(DISTINCT visitor_id) AS visitors FROM intelligence_visit "
+        "WHERE started_at >= %s AND started_at < %s GROUP BY source ORDER BY visitors DESC, source LIMIT %s",
         [start, end, limit],
     )
     channels = _rows(

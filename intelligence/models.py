@@ -194,6 +194,7 @@ class Visit(models.Model):
     visitor_id = models.CharField(max_length=140)
     started_at = models.DateTimeField()
     channel = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="UTM source, else referrer host, else (direct).")
 
     class Meta:
         indexes: ClassVar = [

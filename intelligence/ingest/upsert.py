@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import connection, models
 from django.utils import timezone
@@ -151,18 +152,29 @@ def visits_record(events: list[dict[str, Any]]) -> None:
     a visit already known from an earlier or equal time is left untouched (idempotent)."""
     from intelligence.models import Visit
 
-    first: dict[str, tuple[str, datetime, str]] = {}
+    first: dict[str, tuple[str, datetime, str, str]] = {}
     for e in events:
         key = visit_key(e["session_id"], e["visitor_id"], e["occurred_at"])
         if key not in first or e["occurred_at"] < first[key][1]:
-            first[key] = (e["visitor_id"], e["occurred_at"], e["channel"])
+            first[key] = (e["visitor_id"], e["occurred_at"], e["channel"], visit_source(e["utm_source"], e["referrer"]))
     if not first:
         return
     statement = sql.SQL(
-        "INSERT INTO {table} AS v (session_key, visitor_id, started_at, channel) VALUES %s "
-        "ON CONFLICT (session_key) DO UPDATE SET started_at = EXCLUDED.started_at, channel = EXCLUDED.channel "
-        "WHERE EXCLUDED.started_at < v.started_at"
+        "INSERT INTO {table} AS v (session_key, visitor_id, started_at, channel, source) VALUES %s "
+        "ON CONFLICT (session_key) DO UPDATE SET started_at = EXCLUDED.started_at, channel = EXCLUDED.channel, "
+        "source = EXCLUDED.source WHERE EXCLUDED.started_at < v.started_at"
     ).format(table=sql.Identifier(Visit._meta.db_table))
-    rows = [(key, visitor, at, channel) for key, (visitor, at, channel) in sorted(first.items())]
+    rows = [(key, *values) for key, values in sorted(first.items())]
     with connection.cursor() as cursor:
-        execute_values(cursor.cursor, statement, rows, template="(%s, %s, %s::timestamptz, %s)", page_size=1000)
+        execute_values(cursor.cursor, statement, rows, template="(%s, %s, %s::timestamptz, %s, %s)", page_size=1000)
+
+
+def visit_source(utm_source: str, referrer: str) -> str:
+    """Where a visit came from: its UTM source, else its referrer's host (without www.), else (direct)."""
+    if utm_source:
+        return utm_source[:200]
+    try:
+        host = urlsplit(referrer).hostname or "" if referrer else ""
+    except ValueError:
+        host = ""
+    return host.removeprefix("www.")[:200] or "(direct)"
