@@ -67,8 +67,11 @@ def records_from_beacon(body: Any) -> list[dict[str, Any]]:
             "occurred_at": _when(raw.get("ts"), now).isoformat(),
             "properties": raw.get("properties") if isinstance(raw.get("properties"), dict) else {},
         }
-        if raw.get("user_id"):
-            record["customer_id"] = str(raw["user_id"])
+        user_id = raw.get("user_id")
+        if isinstance(user_id, str | int) and not isinstance(user_id, bool) and str(user_id).strip():
+            record["customer_id"] = str(user_id).strip()
+        elif user_id not in (None, ""):
+            record["customer_id"] = None  # reported as "customer_id: Input should be a valid string"
         for tag in UTM:
             if query.get(tag):
                 record[tag] = query[tag][0][:100]

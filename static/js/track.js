@@ -20,7 +20,11 @@
       return (c === "x" ? r : (r & 0x3) | 0x8).toString(16);
     });
   }
+  function storage(name) {  // reading window.localStorage itself throws where storage is blocked
+    try { return window[name]; } catch (e) { return null; }
+  }
   function stored(store, name, make) {
+    if (!store) return make();
     try {
       var value = store.getItem(name);
       if (!value) { value = make(); store.setItem(name, value); }
@@ -29,6 +33,8 @@
   }
   function session() {
     var now = Date.now();
+    var sessionStorage = storage("sessionStorage");
+    if (!sessionStorage) return "";
     try {
       var last = Number(sessionStorage.getItem("sai_seen") || 0);
       if (!last || now - last > 30 * 60 * 1000) sessionStorage.setItem("sai_sid", uuid());
@@ -38,7 +44,7 @@
   }
   function push(type, fields) {
     queue.push(Object.assign({
-      type: type, id: uuid(), anonymous_id: stored(localStorage, "sai_aid", uuid), session_id: session(),
+      type: type, id: uuid(), anonymous_id: stored(storage("localStorage"), "sai_aid", uuid), session_id: session(),
       user_id: userId, url: location.href, referrer: document.referrer, ts: new Date().toISOString(),
     }, fields));
     if (queue.length >= 20) flush(); else setTimeout(flush, 1000);
