@@ -36,6 +36,10 @@ def _change(now: Any, before: Any) -> float | None:
     return round((now - before) / before * 100, 1)
 
 
+def _pct(value: Any) -> float | None:
+    return None if value is None or isinstance(value, int) else round(float(value) * 100, 1)
+
+
 def _grain(request: HttpRequest, days: int) -> str:
     grain = request.GET.get("grain") or ("hour" if days <= 2 else "day" if days <= 92 else "week")
     return grain if grain in analytics.GRAINS and not (grain == "hour" and days > 31) else "day"
@@ -54,12 +58,13 @@ def _chart(points: list[dict[str, Any]], grain: str) -> str:
         x_label_rotation=30,
         show_minor_x_labels=False,
         dots_size=2,
+        formatter=lambda value: f"{value:,.0f}",  # whole visitors and orders on both axes
     )
     fmt = "%d %b %H:00" if grain == "hour" else "%d %b"
     chart.x_labels = [p["bucket"].strftime(fmt) for p in points]
     chart.x_labels_major = chart.x_labels[:: max(1, len(points) // 10)]
     chart.add("Visitors", [p["visitors"] for p in points])
-    chart.add("Orders", [p["orders"] for p in points], secondary=True)
+    chart.add("Orders", [p["orders"] for p in points])  # one axis: a secondary one labels 0.7692307692
     return str(chart.render(is_unicode=True))
 
 
@@ -82,6 +87,8 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
             "now": report["current"][key],
             "before": report["previous"][key],
             "change": _change(report["current"][key], report["previous"][key]),
+            "now_pct": _pct(report["current"][key]),
+            "before_pct": _pct(report["previous"][key]),
         }
         for key, label, kind in KPI_LABELS
     ]
