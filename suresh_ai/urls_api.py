@@ -17,6 +17,7 @@ tenant_api = [
 platform_api = [
     path("api/v1/platform/", include("tenants.api.v1.platform_urls")),
     path("api/v1/platform/billing/", include("billing.api.v1.platform_urls")),
+    path("api/v1/platform/audit/", include("ops.api.urls")),
 ]
 
 urlpatterns = tenant_api + platform_api

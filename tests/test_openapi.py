@@ -89,6 +89,8 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/public/chat/conversations/{id}/messages/",
         "/api/v1/public/chat/conversations/{id}/handoff/",
         "/api/v1/platform/tenants/",
+        "/api/v1/platform/audit/",
+        "/api/v1/platform/audit/verify/",
         "/api/v1/platform/billing/metrics/",
         "/api/v1/platform/billing/metrics.csv",
         "/api/v1/billing/plans/",

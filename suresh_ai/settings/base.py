@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "suresh_ai.middleware.RateLimitHeadersMiddleware",
     "suresh_ai.middleware.RequestLogMiddleware",
     "suresh_ai.middleware.ApplicationErrorPageMiddleware",
+    "suresh_ai.middleware.AuditMiddleware",
     # Axes last, as its docs require, so it sees the final authentication outcome.
     "axes.middleware.AxesMiddleware",
 ]
