@@ -79,3 +79,35 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 def readiness() -> list[ComponentStatus]:
     return [_timed(name, check) for name, check in CHECKS.items()]
+
+
+def _disk() -> None:
+    """Down when the data volume has less than HEALTH_DISK_MIN_FREE_RATIO of its space free."""
+    import shutil
+
+    usage = shutil.disk_usage(settings.HEALTH_DISK_PATH)
+    if usage.free / usage.total < settings.HEALTH_DISK_MIN_FREE_RATIO:
+        raise OSError(f"{usage.free / usage.total:.0%} free")
+
+
+# The health score: 100 x the weight of the components that are up / the total weight. The
+# database carries the most (nothing works without it); Redis (cache, quotas, rate limits), the
+# broker (background work) and disk (database growth, backups) next; migrations least.
+WEIGHTS = {"database": 3, "redis": 2, "broker": 2, "disk": 2, "migrations": 1}
+
+
+def health_score(statuses: list[ComponentStatus]) -> float:
+    total = sum(WEIGHTS.get(s.name, 1) for s in statuses)
+    up = sum(WEIGHTS.get(s.name, 1) for s in statuses if s.ok)
+    return round(100 * up / total, 1) if total else 100.0
+
+
+def health_record() -> tuple[list[ComponentStatus], float]:
+    """Run every check (readiness plus disk), store each as history, return them with the score."""
+    from ops.models import HealthCheck
+
+    statuses = [*readiness(), _timed("disk", _disk)]
+    HealthCheck.objects.bulk_create(
+        HealthCheck(component=s.name, ok=s.ok, latency_ms=s.latency_ms, error=s.error[:200]) for s in statuses
+    )
+    return statuses, health_score(statuses)

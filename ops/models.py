@@ -43,3 +43,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.method} {self.path} {self.status_code}"
+
+
+class HealthCheck(models.Model):
+    """One component's check (every HEALTH_CHECK_INTERVAL_SECONDS by beat): the history behind
+    the health score, uptime per component and, later, incidents and alerts."""
+
+    component = models.CharField(max_length=32)
+    ok = models.BooleanField()
+    latency_ms = models.FloatField()
+    error = models.CharField(max_length=200, blank=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-checked_at", "component")
+        indexes: ClassVar = [models.Index(fields=["component", "checked_at"]), models.Index(fields=["checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%H:%M:%S} {self.component} {'ok' if self.ok else 'down'}"

@@ -91,6 +91,7 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/platform/tenants/",
         "/api/v1/platform/audit/",
         "/api/v1/platform/audit/verify/",
+        "/api/v1/platform/health/",
         "/api/v1/platform/billing/metrics/",
         "/api/v1/platform/billing/metrics.csv",
         "/api/v1/billing/plans/",

@@ -100,3 +100,60 @@ class AuditVerifyView(BaseAPIView):
             "reason": result.reason,
         }
         return Response(VerificationSerializer(data).data)
+
+
+class ComponentHealthSerializer(serializers.Serializer[Any]):
+    component = serializers.CharField()
+    status = serializers.CharField()
+    latency_ms = serializers.FloatField()
+    error = serializers.CharField()
+    checked_at = serializers.DateTimeField()
+    uptime_24h = serializers.FloatField(allow_null=True, help_text="Share of checks up in the last 24 hours.")
+
+
+class HealthSerializer(serializers.Serializer[Any]):
+    score = serializers.FloatField(allow_null=True, help_text="0-100, weighted (docs/operations.md).")
+    components = ComponentHealthSerializer(many=True)
+
+
+class HealthView(BaseAPIView):
+    permission_classes = (IsPlatformStaff,)
+
+    @extend_schema(
+        responses=HealthSerializer,
+        summary="The latest check of each component, its uptime over 24 hours, and the health score",
+        tags=["platform"],
+    )
+    def get(self, request: Request) -> Response:
+        from datetime import timedelta
+
+        from django.db.models import Count, Q
+        from django.utils import timezone
+
+        from ops.health import WEIGHTS
+        from ops.models import HealthCheck
+
+        latest = {}
+        for check in HealthCheck.objects.order_by("component", "-checked_at").distinct("component"):
+            latest[check.component] = check
+        since = timezone.now() - timedelta(hours=24)
+        uptime = {
+            row["component"]: row["up"] / row["n"]
+            for row in HealthCheck.objects.filter(checked_at__gte=since)
+            .values("component")
+            .annotate(n=Count("id"), up=Count("id", filter=Q(ok=True)))
+        }
+        total = sum(WEIGHTS.get(c, 1) for c in latest)
+        score = round(100 * sum(WEIGHTS.get(c, 1) for c, k in latest.items() if k.ok) / total, 1) if total else None
+        components = [
+            {
+                "component": c,
+                "status": "ok" if k.ok else "down",
+                "latency_ms": k.latency_ms,
+                "error": k.error,
+                "checked_at": k.checked_at,
+                "uptime_24h": round(uptime[c], 4) if c in uptime else None,
+            }
+            for c, k in sorted(latest.items())
+        ]
+        return Response(HealthSerializer({"score": score, "components": components}).data)

@@ -326,6 +326,9 @@ AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=300)
 # Largest uploaded knowledge document (text, Markdown, PDF). Its upload paths get a body limit of
 # this plus room for the multipart framing (UPLOAD_BODY_LIMITS); every other path keeps 1 MB.
 CHAT_DOCUMENT_MAX_BYTES = env.int("CHAT_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# Health checks: the volume whose free space is checked, and the least free share that is "up".
+HEALTH_DISK_PATH = env.str("HEALTH_DISK_PATH", default="") or str(BASE_DIR)  # empty: the project volume
+HEALTH_DISK_MIN_FREE_RATIO = env.float("HEALTH_DISK_MIN_FREE_RATIO", default=0.10)
 # The tracking snippet's endpoint, per tracking key and visitor IP.
 TRACKING_RATE_PER_MINUTE = env.int("TRACKING_RATE_PER_MINUTE", default=120)
 TRACKING_RATE_BURST = env.int("TRACKING_RATE_BURST", default=60)

@@ -29,6 +29,11 @@ CELERY_TASK_ALWAYS_EAGER = _env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Periodic jobs (the database scheduler copies these into django-celery-beat's tables at start).
 CELERY_BEAT_SCHEDULE = {
     "billing-dunning": {"task": "billing.dunning_sweep", "schedule": 3600.0},
+    # Health history: every component checked once a minute (HEALTH_CHECK_INTERVAL_SECONDS).
+    "ops-health-check": {
+        "task": "ops.health_check",
+        "schedule": _env.float("HEALTH_CHECK_INTERVAL_SECONDS", default=60.0),
+    },
     # Five past each hour: every workspace's payment-failure spike check for the hour just ended.
     "intelligence-payment-spikes": {
         "task": "intelligence.payments_spike_check_all",

@@ -1,0 +1,38 @@
+"""Health history: every component checked and stored, a weighted score, uptime per component."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+
+from celery_app import app as celery_app
+from ops.health import health_record
+from ops.models import HealthCheck
+from suresh_ai.testing import staff_client
+
+
+def test_checks_are_stored_and_scored(db: None) -> None:
+    statuses, score = health_record()
+    assert {s.name for s in statuses} == {"database", "redis", "broker", "migrations", "disk"}
+    assert score == 100.0
+    assert HealthCheck.objects.count() == 5
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):  # nothing listens on port 1
+        statuses, score = health_record()
+    assert [s.name for s in statuses if not s.ok] == ["redis"]
+    assert score == 80.0  # Redis weighs 2 of 10
+    with override_settings(HEALTH_DISK_MIN_FREE_RATIO=1.01):  # no disk is 101% free
+        assert health_record()[1] == 80.0
+
+
+def test_staff_see_the_latest_state_and_uptime(db: None) -> None:
+    health_record()
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        health_record()
+    body = staff_client("ops@platform.in").get("/api/v1/platform/health/").json()
+    assert body["score"] == 80.0
+    redis_row = next(c for c in body["components"] if c["component"] == "redis")
+    assert (redis_row["status"], redis_row["uptime_24h"]) == ("down", 0.5)
+
+
+def test_beat_checks_health_every_minute() -> None:
+    entry = celery_app.conf.beat_schedule["ops-health-check"]
+    assert (entry["task"], entry["schedule"]) == ("ops.health_check", 60.0)
