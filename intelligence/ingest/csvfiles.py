@@ -60,6 +60,8 @@ def csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise ValidationFailed.for_field("file", "The file is empty: a header row of field names comes first.")
+    if len(header) == 1 and ";" in header[0]:
+        raise ValidationFailed.for_field("file", "The columns are separated by ';': save the file with commas.")
     names = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:

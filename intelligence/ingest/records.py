@@ -206,6 +206,8 @@ class EventIn(pydantic.BaseModel):
     @pydantic.field_validator("occurred_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("A time between the years 2000 and 2100.")
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # as DRF does with USE_TZ and UTC
 
 

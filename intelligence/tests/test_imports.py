@@ -100,3 +100,13 @@ def test_export_links_with_bad_dates_are_400_pages_not_500(alpha: TenantFixture)
     assert alpha.key_client().get("/api/v1/analytics/kpis/?end=9999-12-31").json()["detail"] == {
         "end": ["A date between 2000 and 2100."]
     }
+
+
+def test_semicolon_files_and_impossible_event_times_are_named(alpha: TenantFixture) -> None:
+    refused = _upload(alpha, b"external_id;email\nc1;a@b.in\n", kind="customers")
+    assert refused.json()["detail"]["file"] == ["The columns are separated by ';': save the file with commas."]
+    event = {"event_id": "y1", "name": "x", "anonymous_id": "a", "occurred_at": "0001-01-01T00:00:00Z"}
+    body = alpha.key_client().post("/api/v1/data/events/", {"records": [event]}, content_type="application/json")
+    assert body.json()["detail"]["errors"] == [
+        {"index": 0, "field": "occurred_at", "reason": "A time between the years 2000 and 2100."}
+    ]
