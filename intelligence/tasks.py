@@ -20,6 +20,18 @@ from tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 
+def for_each_workspace(task: Any, **kwargs: Any) -> list[str]:
+    """Send ``task`` once per active workspace, from inside its schema (so it runs there);
+    returns the schemas, in a stable order."""
+    schemas = []
+    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).filter(status=Tenant.Status.ACTIVE)
+    for tenant in tenants.order_by("pk"):
+        with tenant_context(tenant):
+            task.delay(**kwargs)
+        schemas.append(tenant.schema_name)
+    return schemas
+
+
 @shared_task(
     name="intelligence.segments_snapshot",
     time_limit=600,
@@ -39,11 +51,6 @@ def segments_snapshot_all(*, day: str | None = None) -> dict[str, Any]:
     """Daily (beat): one segments_snapshot per active workspace, all for the same day (by default
     yesterday in UTC, the last complete day)."""
     as_of = day or (timezone.now().date() - timedelta(days=1)).isoformat()
-    schemas = []
-    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).filter(status=Tenant.Status.ACTIVE)
-    for tenant in tenants.order_by("pk"):
-        with tenant_context(tenant):
-            segments_snapshot.delay(day=as_of)
-        schemas.append(tenant.schema_name)
+    schemas = for_each_workspace(segments_snapshot, day=as_of)
     logger.info("segments_snapshot_dispatched", extra={"day": as_of, "tenants": len(schemas)})
     return {"day": as_of, "schemas": schemas}

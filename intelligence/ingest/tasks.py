@@ -34,14 +34,6 @@ def payments_spike_check() -> dict[str, Any]:
 @shared_task(name="intelligence.payments_spike_check_all", time_limit=300, soft_time_limit=270)
 def payments_spike_check_all() -> dict[str, Any]:
     """Hourly (beat): one payments_spike_check per active workspace, each in its own schema."""
-    from django_tenants.utils import get_public_schema_name, tenant_context
+    from intelligence.tasks import for_each_workspace
 
-    from tenants.models import Tenant
-
-    schemas = []
-    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).filter(status=Tenant.Status.ACTIVE)
-    for tenant in tenants.order_by("pk"):
-        with tenant_context(tenant):
-            payments_spike_check.delay()
-        schemas.append(tenant.schema_name)
-    return {"schemas": schemas}
+    return {"schemas": for_each_workspace(payments_spike_check)}

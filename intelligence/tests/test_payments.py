@@ -242,3 +242,14 @@ def test_a_full_refund_sent_by_api_marks_the_payment_and_order_refunded(alpha: T
         )
         assert Payment.objects.get(razorpay_payment_id="p9").status == "refunded"  # as the webhook path does
         assert Order.objects.get(external_id="o9").status == "refunded"
+
+
+def test_the_hourly_spike_check_runs_in_every_workspace(alpha: TenantFixture, eager_tasks: None) -> None:
+    from celery_app import app as celery_app
+    from intelligence.ingest.tasks import payments_spike_check_all
+
+    schemas = payments_spike_check_all.apply().get()["schemas"]
+    assert {alpha.tenant.schema_name, "t_beta"} <= set(schemas)
+    assert (
+        celery_app.conf.beat_schedule["intelligence-payment-spikes"]["task"] == "intelligence.payments_spike_check_all"
+    )
