@@ -90,23 +90,145 @@ def _disk() -> None:
         raise OSError(f"{usage.free / usage.total:.0%} free")
 
 
+class CheckFailed(Exception):
+    """A check's own finding (its message is ours, safe to store and show to staff)."""
+
+
+def _workers() -> None:
+    """Each queue in HEALTH_WORKER_QUEUES has at least one live worker consuming it (the workers
+    answer a broadcast over the broker within a second)."""
+    from celery_app import app
+
+    replies = app.control.inspect(timeout=1.0).active_queues() or {}
+    consumed = {queue["name"] for queues in replies.values() for queue in queues}
+    missing = [q for q in settings.HEALTH_WORKER_QUEUES if q not in consumed]
+    if missing:
+        raise CheckFailed(f"no live worker consumes queue {', '.join(missing)} ({len(replies)} workers answered)")
+
+
+BEAT_TICK_KEY = "ops:beat:last_tick"
+
+
+def _beat() -> None:
+    """Beat ticked within HEALTH_BEAT_MAX_SILENCE_SECONDS (ops.beat.Scheduler stores each tick)."""
+    from suresh_ai.redisclient import redis_client
+
+    raw = redis_client().get(BEAT_TICK_KEY)
+    if raw is None:
+        raise CheckFailed("beat has never ticked")
+    silence = time.time() - float(raw)
+    if silence > settings.HEALTH_BEAT_MAX_SILENCE_SECONDS:
+        raise CheckFailed(f"beat silent for {silence:.0f} s")
+
+
+def _backups() -> None:
+    from ops.backups.services import backup_check
+
+    try:
+        backup_check()
+    except Exception as exc:  # its messages are written to be shown
+        raise CheckFailed(str(exc)[:200]) from exc
+
+
+def _ai() -> None:
+    """The AI provider answers its model list (Groq, else the OpenAI-compatible server)."""
+    from ai_engine.services.gateway import _groq_client, _openai_client
+
+    timeout = min(5.0, settings.AI_TIMEOUT_SECONDS)
+    if settings.GROQ_API_KEY:
+        _groq_client(settings.GROQ_API_KEY, settings.GROQ_BASE_URL, timeout).models.list()
+    else:
+        _openai_client(settings.AI_OPENAI_API_KEY, settings.AI_OPENAI_BASE_URL, timeout).models.list()
+
+
+def _webhooks() -> None:
+    """Razorpay's webhooks keep arriving: one within HEALTH_WEBHOOK_MAX_SILENCE_HOURS."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import WebhookEvent
+
+    last = WebhookEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()
+    if last is None:
+        raise CheckFailed("no Razorpay webhook received yet")
+    silence = timezone.now() - last
+    if silence > timedelta(hours=settings.HEALTH_WEBHOOK_MAX_SILENCE_HOURS):
+        raise CheckFailed(f"no Razorpay webhook for {silence.total_seconds() / 3600:.1f} h")
+
+
+def _http_check(url: str, expected: int, timeout: float) -> Callable[[], None]:
+    def check() -> None:
+        import httpx
+
+        response = httpx.get(url, timeout=timeout, follow_redirects=False)
+        if response.status_code != expected:
+            raise CheckFailed(f"HTTP {response.status_code}, expected {expected}")
+
+    return check
+
+
+def _configured() -> dict[str, Callable[[], None]]:
+    """The checks this deployment runs (HEALTH_COMPONENTS, and only what is configured)."""
+    wanted = set(settings.HEALTH_COMPONENTS)
+    checks: dict[str, Callable[[], None]] = {name: check for name, check in CHECKS.items() if name in wanted}
+    optional: dict[str, tuple[bool, Callable[[], None]]] = {
+        "disk": (True, _disk),
+        "workers": (True, _workers),
+        "beat": (True, _beat),
+        "backups": ("ops.backups" in settings.INSTALLED_APPS, _backups),
+        "ai": (bool(settings.GROQ_API_KEY or settings.AI_OPENAI_BASE_URL), _ai),
+        "webhooks": (bool(settings.RAZORPAY_WEBHOOK_SECRET), _webhooks),
+    }
+    for name, (configured, check) in optional.items():
+        if name in wanted and configured:
+            checks[name] = check
+    if "http" in wanted:
+        from ops.models import UptimeTarget
+
+        for target in UptimeTarget.objects.filter(enabled=True):
+            checks[target.component] = _http_check(target.url, target.expected_status, target.timeout_seconds)
+    return checks
+
+
+def _timed_safe(name: str, check: Callable[[], None]) -> ComponentStatus:
+    """Like _timed, but a CheckFailed keeps its message (ours, with no secrets in it)."""
+    started = time.perf_counter()
+    try:
+        check()
+    except CheckFailed as exc:
+        return ComponentStatus(name, False, round((time.perf_counter() - started) * 1000, 2), str(exc)[:200])
+    except Exception as exc:  # noqa: BLE001 - any other failure: its type only
+        return ComponentStatus(name, False, round((time.perf_counter() - started) * 1000, 2), type(exc).__name__)
+    return ComponentStatus(name, True, round((time.perf_counter() - started) * 1000, 2))
+
+
 # The health score: 100 x the weight of the components that are up / the total weight. The
 # database carries the most (nothing works without it); Redis (cache, quotas, rate limits), the
-# broker (background work) and disk (database growth, backups) next; migrations least.
-WEIGHTS = {"database": 3, "redis": 2, "broker": 2, "disk": 2, "migrations": 1}
+# broker and the workers (background work) and disk (database growth, backups) next; the rest 1
+# each, HTTP targets included.
+WEIGHTS = {"database": 3, "redis": 2, "broker": 2, "workers": 2, "disk": 2}
+
+
+def weight(component: str) -> int:
+    return WEIGHTS.get(component, 1)
 
 
 def health_score(statuses: list[ComponentStatus]) -> float:
-    total = sum(WEIGHTS.get(s.name, 1) for s in statuses)
-    up = sum(WEIGHTS.get(s.name, 1) for s in statuses if s.ok)
+    total = sum(weight(s.name) for s in statuses)
+    up = sum(weight(s.name) for s in statuses if s.ok)
     return round(100 * up / total, 1) if total else 100.0
 
 
+def health_statuses() -> list[ComponentStatus]:
+    return [_timed_safe(name, check) for name, check in _configured().items()]
+
+
 def health_record() -> tuple[list[ComponentStatus], float]:
-    """Run every check (readiness plus disk), store each as history, return them with the score."""
+    """Run every configured check, store each as history, return them with the score."""
     from ops.models import HealthCheck
 
-    statuses = [*readiness(), _timed("disk", _disk)]
+    statuses = health_statuses()
     HealthCheck.objects.bulk_create(
         HealthCheck(component=s.name, ok=s.ok, latency_ms=s.latency_ms, error=s.error[:200]) for s in statuses
     )

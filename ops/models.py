@@ -1,5 +1,5 @@
-"""Operations records (public schema): the audit log. Health history, incidents, alerts and
-backups come with the rest of the operations issue."""
+"""Operations records (public schema): the audit log, health history, HTTP uptime targets,
+incidents and alerts. Backups (ops.backups) and telemetry (ops.telemetry) have their own apps."""
 
 from __future__ import annotations
 
@@ -61,3 +61,118 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checked_at:%H:%M:%S} {self.component} {'ok' if self.ok else 'down'}"
+
+
+class UptimeTarget(models.Model):
+    """A URL checked over HTTP with the other components (e.g. the landing page, the API through
+    the load balancer): up when it answers the expected status within the timeout."""
+
+    name = models.SlugField(max_length=40, unique=True, help_text="Component name: shown as http:<name>.")
+    url = models.URLField(max_length=500)
+    expected_status = models.PositiveSmallIntegerField(default=200)
+    timeout_seconds = models.FloatField(default=5.0)
+    enabled = models.BooleanField(default=True)
+    public = models.BooleanField(default=True, help_text="Shown on the public status page.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.url})"
+
+    @property
+    def component(self) -> str:
+        return f"http:{self.name}"
+
+
+class Incident(models.Model):
+    """One outage of one component: opened by the first failed check, closed by the first good one."""
+
+    component = models.CharField(max_length=64)
+    cause = models.CharField(max_length=200, blank=True, help_text="The failing check's error at the start.")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    failed_checks = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ("-started_at",)
+        indexes: ClassVar = [models.Index(fields=["component", "started_at"]), models.Index(fields=["ended_at"])]
+        constraints: ClassVar = [
+            # At most one open incident per component, whatever races between monitor processes.
+            models.UniqueConstraint(
+                fields=["component"], condition=models.Q(ended_at=None), name="ops_one_open_incident"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.ended_at else None
+
+
+class Alert(models.Model):
+    """One alert: a rule firing for a key (a component, a tenant...). Grouped and de-duplicated: while
+    it fires it stays one row (occurrences counts the evaluations); resolving sends a recovery
+    message; firing again within the cooldown reopens the same row without a new message."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        WARNING = "warning", "Warning"
+
+    rule = models.CharField(max_length=40)
+    key = models.CharField(max_length=100)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.CRITICAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
+    summary = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict, blank=True)
+    first_fired_at = models.DateTimeField(default=timezone.now)
+    last_fired_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    occurrences = models.PositiveIntegerField(default=1)
+    reopened = models.PositiveIntegerField(default=0, help_text="Times it fired again within the cooldown.")
+    announced = models.BooleanField(
+        default=True, help_text="A firing message went out for this firing period (not a quiet reopen)."
+    )
+
+    class Meta:
+        ordering = ("-last_fired_at",)
+        indexes: ClassVar = [models.Index(fields=["rule", "key", "status"]), models.Index(fields=["first_fired_at"])]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["rule", "key"], condition=models.Q(status="firing"), name="ops_one_firing_alert"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.status}] {self.summary}"
+
+
+class AlertDelivery(models.Model):
+    """One message to one channel about one or more alerts (the alert history's delivery log)."""
+
+    class Kind(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Recovery"
+        TEST = "test", "Test"
+
+    channel = models.CharField(max_length=16)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    alerts = models.ManyToManyField(Alert, related_name="deliveries", blank=True)
+    ok = models.BooleanField()
+    error = models.CharField(max_length=200, blank=True)
+    latency_ms = models.FloatField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-sent_at",)
+        indexes: ClassVar = [models.Index(fields=["sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sent_at:%Y-%m-%d %H:%M:%S} {self.channel} {self.kind} {'ok' if self.ok else 'failed'}"

@@ -21,24 +21,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 # The web process must load the project's Celery app for tasks to carry the sender's schema; the
 # worker loads it through -A. Import it here so .delay() below goes through it (see
 # test_django_setup_loads_the_tenant_aware_celery_app).
-from celery_app import app as celery_app
 from tenants.emails import brand_for
 from tenants.models import Invitation, Tenant
 from tenants.services import invitation_accept_url, invitation_create, invitation_find
 from tenants.tasks import invitation_send_email
 from tests.smtp import SmtpServer
+from tests.workers import Worker, worker_env, worker_start, worker_stop
 
 pytestmark = pytest.mark.slow
 
@@ -48,72 +46,12 @@ WORKER_START_TIMEOUT = 30.0
 TASK_TIMEOUT = 20.0
 
 
-@dataclass
-class Worker:
-    process: subprocess.Popen[bytes]
-    hostname: str
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
 @pytest.fixture(autouse=True)
 def _clean_state() -> None:
     """Replaces conftest's per-test FLUSHDB: the running worker's broker is that Redis database,
     and flushing it would delete kombu's queue bindings under the worker. The worker fixture
     flushes once before starting the worker and once after stopping it. Each test sets its own
     schema context explicitly."""
-
-
-def _database_url() -> str:
-    """The database the test run uses (pytest-django has already renamed NAME to the test DB)."""
-    params = connection.settings_dict
-    user = quote(params["USER"] or "", safe="")
-    password = quote(params["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = params["HOST"] or "127.0.0.1"
-    port = f":{params['PORT']}" if params["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(params['NAME'], safe='')}"
-
-
-def _worker_env(email_url: str) -> dict[str, str]:
-    """The test settings, on this run's database and Redis, with mail going to ``email_url``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("CELERY_", "EMAIL_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="suresh_ai.settings.test",
-        DATABASE_URL=_database_url(),
-        DB_CONN_MAX_AGE="0",
-        TEST_REDIS_URL=settings.REDIS_URL,
-        CACHE_KEY_PREFIX=settings.CACHE_KEY_PREFIX,
-        TEST_EMAIL_URL=email_url,
-        SENTRY_DSN="",
-        LOG_FORMAT="console",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown (SIGTERM), then SIGKILL if the worker has not exited within 10 seconds."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def _wait_until_ready(worker: Worker) -> None:
-    deadline = time.monotonic() + WORKER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            pytest.fail(f"worker exited with {worker.process.returncode}:\n{worker.output()}")
-        if celery_app.control.ping(destination=[worker.hostname], timeout=0.5):
-            return
-    pytest.fail(f"worker did not answer a ping within {WORKER_START_TIMEOUT}s:\n{worker.output()}")
 
 
 @pytest.fixture(scope="module")
@@ -139,34 +77,11 @@ def worker(
     broker.flushdb()
     hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"  # unique, so the ping below reaches only this worker
     log = tmp_path_factory.mktemp("celery") / "worker.log"
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "celery_app",
-        "worker",
-        "--pool=solo",
-        "-Q",
-        "default",
-        "-n",
-        hostname,
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-        "-l",
-        "WARNING",
-    ]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=_worker_env(smtp.url), stdout=sink, stderr=subprocess.STDOUT
-        )
-    running = Worker(process=process, hostname=hostname, log=log)
+    running = worker_start(hostname, "default", worker_env(smtp.url), log)
     try:
-        _wait_until_ready(running)
         yield running
     finally:
-        _stop(process)
+        worker_stop(running.process)
         broker.flushdb()
         with django_db_blocker.unblock():
             Invitation.objects.filter(email__endswith="@" + INVITEE_DOMAIN).delete()

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from intelligence.models import Insight
+
+logger = logging.getLogger(__name__)
 
 FAILURE_GROUPS: dict[str, str] = {
     "payment_cancelled": "customer_cancelled",
@@ -200,7 +203,7 @@ def failure_spike_check(*, now: datetime | None = None) -> Insight | None:
         return None
     try:
         with transaction.atomic():
-            return Insight.objects.create(
+            insight = Insight.objects.create(
                 kind=Insight.Kind.PAYMENT_FAILURE_SPIKE,
                 key=f"{hour_start:%Y-%m-%dT%H}",
                 title=(
@@ -217,3 +220,16 @@ def failure_spike_check(*, now: datetime | None = None) -> Insight | None:
             )
     except IntegrityError:
         return None  # stored by an earlier run for this hour
+    _alert_platform(insight)
+    return insight
+
+
+def _alert_platform(insight: Insight) -> None:
+    """Platform staff hear of it too (ops alert "payment_failures", for an hour): many workspaces
+    at once points at Razorpay or at us. Only the workspace's schema and the rates go out."""
+    from ops.alerting import alert_event
+
+    try:
+        alert_event("payment_failures", connection.schema_name, f"{connection.schema_name}: {insight.title}")
+    except Exception:  # noqa: BLE001 - the insight is stored; the alert is best effort (Redis down)
+        logger.warning("payment_alert_not_raised", exc_info=True)

@@ -329,6 +329,40 @@ CHAT_DOCUMENT_MAX_BYTES = env.int("CHAT_DOCUMENT_MAX_BYTES", default=5 * 1024 * 
 # Health checks: the volume whose free space is checked, and the least free share that is "up".
 HEALTH_DISK_PATH = env.str("HEALTH_DISK_PATH", default="") or str(BASE_DIR)  # empty: the project volume
 HEALTH_DISK_MIN_FREE_RATIO = env.float("HEALTH_DISK_MIN_FREE_RATIO", default=0.10)
+# --- Monitoring and alerting (issue 6; docs/operations.md) ----------------------------------------
+HEALTH_CHECK_INTERVAL_SECONDS = env.float("HEALTH_CHECK_INTERVAL_SECONDS", default=60.0)
+# Health checks are kept this long (uptime figures by day, week and month read them).
+HEALTH_HISTORY_DAYS = env.int("HEALTH_HISTORY_DAYS", default=95)
+# What the monitor checks. "ai", "webhooks" and "http" check only what is configured (a provider
+# key, a Razorpay webhook secret, enabled uptime targets).
+HEALTH_COMPONENTS = env.list(
+    "HEALTH_COMPONENTS",
+    default=["database", "redis", "broker", "migrations", "disk", "workers", "beat", "backups", "ai", "webhooks", "http"],
+)
+# Queues that must each have at least one live worker consuming them.
+HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=["default", "ops"])
+HEALTH_BEAT_MAX_SILENCE_SECONDS = env.float("HEALTH_BEAT_MAX_SILENCE_SECONDS", default=120.0)
+HEALTH_WEBHOOK_MAX_SILENCE_HOURS = env.float("HEALTH_WEBHOOK_MAX_SILENCE_HOURS", default=24.0)
+# Every Celery worker runs a monitor thread; one round per interval platform-wide (a Redis lock),
+# so monitoring survives the loss of beat or of any one worker.
+OPS_MONITOR_IN_WORKERS = env.bool("OPS_MONITOR_IN_WORKERS", default=True)
+# Alert channels (secrets: environment only). Empty = that channel is off.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_SLACK_WEBHOOK_URL = env.str("ALERT_SLACK_WEBHOOK_URL", default="")
+ALERT_DISCORD_WEBHOOK_URL = env.str("ALERT_DISCORD_WEBHOOK_URL", default="")
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+ALERT_WEBHOOK_SECRET = env.str("ALERT_WEBHOOK_SECRET", default="")
+ALERT_DELIVERY_TIMEOUT_SECONDS = env.float("ALERT_DELIVERY_TIMEOUT_SECONDS", default=5.0)
+# Rules: a component down for this many consecutive checks; the API's 5xx share over the window
+# (with at least ALERT_ERROR_MIN_REQUESTS requests); p95 latency; 429 refusals in the window.
+ALERT_DOWN_CONSECUTIVE_CHECKS = env.int("ALERT_DOWN_CONSECUTIVE_CHECKS", default=1)
+ALERT_WINDOW_MINUTES = env.int("ALERT_WINDOW_MINUTES", default=5)
+ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.01)
+ALERT_ERROR_MIN_REQUESTS = env.int("ALERT_ERROR_MIN_REQUESTS", default=20)
+ALERT_P95_MS = env.float("ALERT_P95_MS", default=2000.0)
+ALERT_RATE_LIMITED_PER_WINDOW = env.int("ALERT_RATE_LIMITED_PER_WINDOW", default=300)
+# A resolved alert that fires again within this many minutes reopens quietly (flapping).
+ALERT_COOLDOWN_MINUTES = env.float("ALERT_COOLDOWN_MINUTES", default=10.0)
 # The tracking snippet's endpoint, per tracking key and visitor IP.
 TRACKING_RATE_PER_MINUTE = env.int("TRACKING_RATE_PER_MINUTE", default=120)
 TRACKING_RATE_BURST = env.int("TRACKING_RATE_BURST", default=60)

@@ -19,8 +19,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = _env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=24
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every task is routed explicitly by name; new queues are added here, never on the decorator.
-CELERY_TASK_ROUTES = {"tenants.*": {"queue": "default"}}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The ops queue (monitoring, backups) has its own worker, so a stuck default queue cannot hold
+# back the alert about it.
+CELERY_TASK_ROUTES = {"tenants.*": {"queue": "default"}, "ops.*": {"queue": "ops"}}
+# django-celery-beat's database scheduler, storing each tick for the monitor's "beat" component.
+CELERY_BEAT_SCHEDULER = "ops.beat:Scheduler"
 # Workers log through Django's LOGGING (JSON lines) rather than Celery's own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -34,6 +37,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ops.health_check",
         "schedule": _env.float("HEALTH_CHECK_INTERVAL_SECONDS", default=60.0),
     },
+    # 02:40 UTC: health checks older than HEALTH_HISTORY_DAYS are dropped.
+    "ops-health-prune": {"task": "ops.health_prune", "schedule": crontab(hour=2, minute=40)},
     # Five past each hour: every workspace's payment-failure spike check for the hour just ended.
     "intelligence-payment-spikes": {
         "task": "intelligence.payments_spike_check_all",

@@ -28,6 +28,11 @@ CACHES = {
     "sessions": {**CACHES["sessions"], "LOCATION": REDIS_URL, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:sessions"},
 }
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
+# Nothing runs workers, beat or backups beside the suite: tests that need them turn them on.
+HEALTH_COMPONENTS = env.list(
+    "HEALTH_COMPONENTS", default=["database", "redis", "broker", "migrations", "disk", "ai", "webhooks", "http"]
+)
+OPS_MONITOR_IN_WORKERS = env.bool("OPS_MONITOR_IN_WORKERS", default=False)
 PLATFORM_DOMAIN = "localhost"
 TENANT_BASE_DOMAIN = "localhost"
 PUBLIC_URL_PORT = ""

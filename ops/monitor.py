@@ -1,0 +1,117 @@
+"""The monitor round: check every component, keep incidents, evaluate alert rules, deliver.
+
+One round per HEALTH_CHECK_INTERVAL_SECONDS platform-wide, whoever starts it: beat's
+``ops.health_check`` task, or the monitor thread each Celery worker runs (so a stopped beat, or the
+loss of any one worker, is still noticed). A Redis lock lets only the first of them in each interval
+run; if Redis itself is down every caller runs, and the unique constraints on open incidents and
+firing alerts keep that from producing duplicates."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ops.alerting import Changes, alerts_process
+from ops.health import ComponentStatus, health_record
+from ops.models import AlertDelivery, Incident
+
+logger = logging.getLogger(__name__)
+
+ROUND_LOCK_KEY = "ops:monitor:round"
+
+
+@dataclass
+class RoundResult:
+    statuses: list[ComponentStatus]
+    score: float
+    changes: Changes
+    deliveries: list[AlertDelivery]
+
+
+def incidents_update(statuses: list[ComponentStatus]) -> None:
+    """Open an incident at a component's first failed check, count its failed checks, close it at
+    the first good one."""
+    now = timezone.now()
+    for status in statuses:
+        if status.ok:
+            Incident.objects.filter(component=status.name, ended_at=None).update(ended_at=now)
+            continue
+        if Incident.objects.filter(component=status.name, ended_at=None).update(failed_checks=F("failed_checks") + 1):
+            continue
+        try:
+            with transaction.atomic():
+                Incident.objects.create(component=status.name, cause=status.error[:200], started_at=now)
+        except IntegrityError:
+            pass  # opened by a concurrent round
+
+
+def _round_claimed() -> bool:
+    from suresh_ai.redisclient import redis_client
+
+    lock_ms = max(500, int(settings.HEALTH_CHECK_INTERVAL_SECONDS * 900))  # 90% of the interval
+    try:
+        return bool(redis_client().set(ROUND_LOCK_KEY, "1", nx=True, px=lock_ms))
+    except Exception:  # noqa: BLE001 - Redis down: run anyway (the round reports Redis down)
+        return True
+
+
+def monitor_round(*, force: bool = False) -> RoundResult | None:
+    """Run one round unless another process ran one within this interval (``force``: run anyway)."""
+    if not force and not _round_claimed():
+        return None
+    statuses, score = health_record()
+    incidents_update(statuses)
+    changes, deliveries = alerts_process(statuses)
+    logger.info(
+        "monitor_round",
+        extra={
+            "score": score,
+            "down": [s.name for s in statuses if not s.ok],
+            "fired": [f"{a.rule}:{a.key}" for a in changes.fired],
+            "resolved": [f"{a.rule}:{a.key}" for a in changes.resolved],
+        },
+    )
+    return RoundResult(statuses, score, changes, deliveries)
+
+
+class MonitorThread(threading.Thread):
+    """Runs in each Celery worker's main process (started on worker_ready)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="ops-monitor", daemon=True)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        interval = settings.HEALTH_CHECK_INTERVAL_SECONDS
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            try:
+                close_old_connections()
+                monitor_round()
+            except Exception:
+                logger.exception("monitor_round_failed")
+            self.stopping.wait(max(0.1, interval - (time.monotonic() - started)))
+
+
+_thread: MonitorThread | None = None
+
+
+def monitor_thread_start(**_: Any) -> None:
+    global _thread
+    if not settings.OPS_MONITOR_IN_WORKERS or _thread is not None:
+        return
+    _thread = MonitorThread()
+    _thread.start()
+
+
+def monitor_thread_stop(**_: Any) -> None:
+    if _thread is not None:
+        _thread.stopping.set()
