@@ -7,6 +7,7 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import worker_ready, worker_shutdown
 
+        import ops.admin_monitoring  # noqa: F401 - registers the monitoring models in the platform admin
         from ops.monitor import monitor_thread_start, monitor_thread_stop
 
         # Every worker monitors (one round per interval platform-wide; see ops.monitor).

@@ -9,10 +9,12 @@ from django_tenants.utils import get_public_schema_name
 from suresh_ai.api.errors import api_or_page_error
 from suresh_ai.tenancy import db
 from tenants.models import Tenant
-from tenants.selectors import tenant_for_host
+from tenants.selectors import partner_for_host, tenant_for_host
 
 # Probes come from load balancers by IP, not by tenant host: they always run on the public schema.
 HOSTLESS_PATHS = frozenset({"/healthz", "/readyz"})
+# What a white-label partner's own domain serves (ops.status: the status page in its brand).
+PARTNER_PATHS = frozenset({"/status/"})
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -30,6 +32,11 @@ class TenantMiddleware(TenantMainMiddleware):
         cached = request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
         tenant = tenant_for_host(hostname=hostname, cached=cached) if hostname else None
         if tenant is None:
+            if request.path in PARTNER_PATHS and partner_for_host(hostname=hostname) is not None:
+                # A white-label partner's own domain serves the platform's status page in its brand.
+                request.tenant = Tenant(schema_name=get_public_schema_name(), name="public")  # type: ignore[attr-defined]
+                self.setup_url_routing(request, force_public=True)
+                return None
             return api_or_page_error(request, 400, "invalid_host", f'No site is served at "{hostname[:100]}".')
         if tenant.status == Tenant.Status.SUSPENDED:
             return api_or_page_error(request, 403, "tenant_suspended", "This workspace is suspended. Contact support.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from suresh_ai.localcache import VersionedLocalCache
-from tenants.models import ApiKey, Domain, Invitation, Membership, Tenant
+from tenants.models import ApiKey, Domain, Invitation, Membership, Partner, Tenant
 
 # Host → tenant and key prefix → key, cached per process for API requests; emptied on any write
 # to Tenant, Domain or ApiKey (tenants.signals, tenants.services.api_key_revoke).
@@ -74,3 +74,8 @@ def seats_used(*, tenant: Tenant) -> int:
             tenant=tenant, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
         ).count()
     )
+
+
+def partner_for_host(*, hostname: str) -> Partner | None:
+    """The white-label partner whose own domain this is (its public status page is served there)."""
+    return Partner.objects.filter(domain=hostname.lower()).first() if hostname else None

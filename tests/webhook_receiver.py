@@ -46,6 +46,11 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_GET(self) -> None:  # an uptime target: answers with the receiver's status
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def log_message(self, *args: Any) -> None:
                 pass
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from intelligence.models import Insight
+from suresh_ai.tenancy import db
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +231,7 @@ def _alert_platform(insight: Insight) -> None:
     from ops.alerting import alert_event
 
     try:
-        alert_event("payment_failures", connection.schema_name, f"{connection.schema_name}: {insight.title}")
-    except Exception:  # noqa: BLE001 - the insight is stored; the alert is best effort (Redis down)
+        schema = db().schema_name
+        alert_event("payment_failures", schema, f"{schema}: {insight.title}")
+    except Exception:  # the insight is stored; the alert is best effort (Redis down)
         logger.warning("payment_alert_not_raised", exc_info=True)

@@ -69,9 +69,12 @@ def drill(
 
 def _latest_workers_ok(django_db_blocker: Any) -> bool | None:
     with django_db_blocker.unblock():
-        return HealthCheck.objects.filter(component="workers").order_by("-checked_at", "-id").values_list(
-            "ok", flat=True
-        ).first()
+        return (
+            HealthCheck.objects.filter(component="workers")
+            .order_by("-checked_at", "-id")
+            .values_list("ok", flat=True)
+            .first()
+        )
 
 
 def _wait(check: Any, timeout: float, what: str, logs: list[Worker]) -> Any:

@@ -337,7 +337,10 @@ HEALTH_HISTORY_DAYS = env.int("HEALTH_HISTORY_DAYS", default=95)
 # key, a Razorpay webhook secret, enabled uptime targets).
 HEALTH_COMPONENTS = env.list(
     "HEALTH_COMPONENTS",
-    default=["database", "redis", "broker", "migrations", "disk", "workers", "beat", "backups", "ai", "webhooks", "http"],
+    default=[
+        *("database", "redis", "broker", "migrations", "disk"),
+        *("workers", "beat", "backups", "ai", "webhooks", "http"),
+    ],
 )
 # Queues that must each have at least one live worker consuming them.
 HEALTH_WORKER_QUEUES = env.list("HEALTH_WORKER_QUEUES", default=["default", "ops"])

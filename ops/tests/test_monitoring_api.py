@@ -1,0 +1,111 @@
+"""Monitoring for platform staff (incidents, alerts, uptime, HTTP targets, test messages) and the
+public status page, white-labelled on a partner's own domain."""
+
+from __future__ import annotations
+
+from django.test import Client, override_settings
+
+from ops.models import HealthCheck, Incident, UptimeTarget
+from ops.monitor import monitor_round
+from suresh_ai.testing import staff_client
+from tenants.models import Partner
+from tests.webhook_receiver import WebhookReceiver
+
+DISK_DOWN = {"HEALTH_DISK_MIN_FREE_RATIO": 1.01}
+
+
+def test_http_targets_are_checked_and_their_outage_is_an_incident(db: None) -> None:
+    with WebhookReceiver(status=200) as up, WebhookReceiver(status=503) as down:
+        UptimeTarget.objects.create(name="landing", url=f"{up.url}/")
+        UptimeTarget.objects.create(name="api", url=f"{down.url}/api/")
+        UptimeTarget.objects.create(name="off", url=f"{down.url}/", enabled=False)
+        result = monitor_round(force=True)
+    assert result is not None
+    states = {s.name: (s.ok, s.error) for s in result.statuses if s.name.startswith("http:")}
+    assert states == {"http:landing": (True, ""), "http:api": (False, "HTTP 503, expected 200")}
+    assert Incident.objects.get().component == "http:api"
+
+
+def test_staff_read_incidents_alerts_and_uptime(db: None) -> None:
+    with override_settings(**DISK_DOWN):
+        monitor_round(force=True)
+    monitor_round(force=True)
+    staff = staff_client("ops@platform.in")
+    [incident] = staff.get("/api/v1/platform/incidents/?component=disk").json()["results"]
+    assert incident["ended_at"] is not None
+    assert incident["duration_seconds"] >= 0
+    assert staff.get("/api/v1/platform/incidents/?open=true").json()["results"] == []
+    [alert] = staff.get("/api/v1/platform/alerts/?status=resolved").json()["results"]
+    assert (alert["rule"], alert["key"]) == ("component_down", "disk")
+    assert staff.get("/api/v1/platform/alerts/?status=nope").status_code == 400
+    uptime = {row["component"]: row for row in staff.get("/api/v1/platform/uptime/").json()}
+    assert uptime["disk"]["day"] == 0.5
+    assert uptime["database"]["month"] == 1.0
+
+
+def test_uptime_targets_are_validated_and_managed(db: None) -> None:
+    staff = staff_client("ops@platform.in")
+    bad = staff.post(
+        "/api/v1/platform/uptime/targets/",
+        {"name": "x", "url": "ftp://example.in/", "timeout_seconds": 90},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["detail"]) == {"url", "timeout_seconds"}
+    unknown = staff.post("/api/v1/platform/uptime/targets/", {"colour": "red"}, content_type="application/json")
+    assert unknown.json()["detail"] == {"colour": ["Unknown field."]}
+    created = staff.post(
+        "/api/v1/platform/uptime/targets/",
+        {"name": "landing", "url": "https://suresh.ai/"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    target = created.json()["id"]
+    changed = staff.patch(
+        f"/api/v1/platform/uptime/targets/{target}/", {"enabled": False}, content_type="application/json"
+    )
+    assert changed.json()["enabled"] is False
+    assert staff.delete(f"/api/v1/platform/uptime/targets/{target}/").status_code == 204
+    assert not UptimeTarget.objects.exists()
+
+
+def test_test_message_reaches_each_channel(db: None) -> None:
+    staff = staff_client("ops@platform.in")
+    refused = staff.post("/api/v1/platform/alerts/test/")
+    assert (refused.status_code, refused.json()["code"]) == (400, "no_channels")
+    with WebhookReceiver() as hooks, override_settings(ALERT_WEBHOOK_URL=hooks.url, ALERT_EMAILS=["a@platform.in"]):
+        sent = staff.post("/api/v1/platform/alerts/test/").json()
+        [hook] = hooks.wait_for(1)
+    assert {(d["channel"], d["kind"], d["ok"]) for d in sent} == {("email", "test", True), ("webhook", "test", True)}
+    assert hook.json()["type"] == "test"
+
+
+def test_status_page_shows_state_uptime_and_incidents(db: None) -> None:
+    with override_settings(**DISK_DOWN, REDIS_URL="redis://127.0.0.1:1/0"):
+        monitor_round(force=True)  # Redis down: a major outage (disk is internal, not shown)
+    page = Client(HTTP_HOST="localhost").get("/status/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Major outage" in html
+    assert "Cache and rate limits" in html
+    assert "Disk" not in html
+    assert "ConnectionError" not in html  # causes are for staff, not the public
+    monitor_round(force=True)
+    html = Client(HTTP_HOST="localhost").get("/status/").content.decode()
+    assert "All systems operational" in html
+    assert "50.0% uptime" in html or "50% uptime" in html
+    assert HealthCheck.objects.filter(component="redis").count() == 2
+
+
+def test_status_page_is_white_labelled_on_a_partner_domain(db: None) -> None:
+    Partner.objects.create(
+        name="Kirana Cloud", display_name="Kirana Cloud", domain="status.kirana.in", primary_colour="#0f766e"
+    )
+    monitor_round(force=True)
+    html = Client(HTTP_HOST="status.kirana.in").get("/status/").content.decode()
+    assert "Kirana Cloud status" in html
+    assert "#0f766e" in html
+    assert "SURESH AI ORIGIN" not in html
+    # The partner's domain serves the status page and nothing else.
+    assert Client(HTTP_HOST="status.kirana.in").get("/signup/").status_code == 400
+    assert Client(HTTP_HOST="unknown.example").get("/status/").status_code == 400
