@@ -233,3 +233,31 @@ def health_record() -> tuple[list[ComponentStatus], float]:
         HealthCheck(component=s.name, ok=s.ok, latency_ms=s.latency_ms, error=s.error[:200]) for s in statuses
     )
     return statuses, health_score(statuses)
+
+
+def latest_health() -> tuple[float | None, list[dict[str, object]]]:
+    """The score and each component's latest stored check with its uptime over 24 hours (what the
+    monitor last saw; nothing is checked here)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ops.models import HealthCheck
+    from ops.uptime import uptime_shares
+
+    latest = {c.component: c for c in HealthCheck.objects.order_by("component", "-checked_at").distinct("component")}
+    uptime = uptime_shares(timezone.now() - timedelta(hours=24))
+    total = sum(weight(c) for c in latest)
+    score = round(100 * sum(weight(c) for c, k in latest.items() if k.ok) / total, 1) if total else None
+    components: list[dict[str, object]] = [
+        {
+            "component": c,
+            "status": "ok" if k.ok else "down",
+            "latency_ms": k.latency_ms,
+            "error": k.error,
+            "checked_at": k.checked_at,
+            "uptime_24h": round(uptime[c], 4) if c in uptime else None,
+        }
+        for c, k in sorted(latest.items())
+    ]
+    return score, components

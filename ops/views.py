@@ -6,7 +6,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ops.health import readiness
+from ops.health import latest_health, readiness
+from suresh_ai.tenancy import is_verified
 
 
 @never_cache
@@ -20,7 +21,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     components = readiness()
     ready = all(c.ok for c in components)
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "components": {c.name: c.as_dict() for c in components}},
-        status=200 if ready else 503,
-    )
+    body: dict[str, object] = {
+        "status": "ok" if ready else "unavailable",
+        "components": {c.name: c.as_dict() for c in components},
+    }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_staff and is_verified(user):
+        # Platform staff (signed in with a second factor) also see the monitor's latest round:
+        # every component, its error, uptime over 24 hours and the health score.
+        score, latest = latest_health()
+        body["health"] = {"score": score, "components": latest}
+    return JsonResponse(body, status=200 if ready else 503)

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from billing.pages import revenue_dashboard
 from billing.views import razorpay_webhook
+from ops.dashboard import ops_dashboard
 from ops.status import status_page
 from suresh_ai.admin_site import admin_site
 from suresh_ai.api.errors import api_not_found
@@ -17,6 +18,7 @@ urlpatterns = [
     path("login/", public.find_workspace, name="login"),
     path("billing/razorpay/webhook/", razorpay_webhook, name="razorpay-webhook"),
     path("status/", status_page, name="status"),
+    path("admin/ops/dashboard/", admin_site.admin_view(ops_dashboard), name="ops-dashboard"),
     path("admin/revenue/", admin_site.admin_view(revenue_dashboard), name="revenue-dashboard"),
     path("", include(platform_api)),
     path("", include("suresh_ai.urls_common")),

@@ -36,3 +36,17 @@ def test_staff_see_the_latest_state_and_uptime(db: None) -> None:
 def test_beat_checks_health_every_minute() -> None:
     entry = celery_app.conf.beat_schedule["ops-health-check"]
     assert (entry["task"], entry["schedule"]) == ("ops.health_check", 60.0)
+
+
+def test_readyz_adds_the_monitors_view_for_staff_only(db: None) -> None:
+    from django.test import Client
+
+    with override_settings(HEALTH_DISK_MIN_FREE_RATIO=1.01):
+        health_record()
+    staff = staff_client("ops@platform.in").get("/readyz").json()
+    assert staff["health"]["score"] == 80.0  # disk (2 of 10) down
+    disk = next(c for c in staff["health"]["components"] if c["component"] == "disk")
+    assert (disk["status"], disk["uptime_24h"]) == ("down", 0.0)
+    anonymous = Client().get("/readyz").json()
+    assert "health" not in anonymous
+    assert set(anonymous["components"]) == {"database", "redis", "broker", "migrations"}

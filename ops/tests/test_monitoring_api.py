@@ -109,3 +109,18 @@ def test_status_page_is_white_labelled_on_a_partner_domain(db: None) -> None:
     # The partner's domain serves the status page and nothing else.
     assert Client(HTTP_HOST="status.kirana.in").get("/signup/").status_code == 400
     assert Client(HTTP_HOST="unknown.example").get("/status/").status_code == 400
+
+
+def test_ops_dashboard_shows_score_components_incidents_and_charts(db: None) -> None:
+    with override_settings(**DISK_DOWN):
+        monitor_round(force=True)
+    page = staff_client("ops@platform.in").get("/admin/ops/dashboard/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Health score <strong>80.0</strong>" in html
+    assert "<svg" in html
+    assert "1 open incident" in html
+    assert "disk down" in html  # the firing alert's summary
+    assert "Messages waiting" in html
+    member = Client(HTTP_HOST="localhost")
+    assert member.get("/admin/ops/dashboard/").status_code == 302  # to the admin's login
