@@ -182,45 +182,28 @@ class ApplicationErrorPageMiddleware:
 class AuditMiddleware:
     """Every state-changing request that succeeded (POST, PUT, PATCH, DELETE with a status below
     400), from the API, the web app or the admin, goes into the audit log with who, which
-    tenant, what, from where. Request bodies are not stored (they hold passwords and personal
-    data). The tracking endpoint's anonymous analytics beacons are not actions and are skipped."""
+    tenant, what, from where, and the model instances it created, changed or deleted (before and
+    after, redacted: ops.audit_changes). Request bodies are not stored (they hold passwords and
+    personal data). The tracking endpoint's anonymous analytics beacons are not actions and are
+    skipped. A view that records its own entry (an export) is not recorded twice."""
 
     AUDITED = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     SKIPPED = ("/api/v1/public/track/",)
 
     def __init__(self, get_response: Handler) -> None:
+        from ops.audit_changes import audit_connect
+
         self.get_response = get_response
+        audit_connect()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if request.method in self.AUDITED and response.status_code < 400 and not request.path.startswith(self.SKIPPED):
-            self._record(request, response)
+        from ops.audit import audit_record_request
+        from ops.audit_changes import audit_capture
+
+        if request.method not in self.AUDITED or request.path.startswith(self.SKIPPED):
+            return self.get_response(request)
+        with audit_capture() as changes:
+            response = self.get_response(request)
+        if response.status_code < 400 and not getattr(request, "audit_recorded", False):
+            audit_record_request(request, status_code=response.status_code, changes=changes)
         return response
-
-    @staticmethod
-    def _record(request: HttpRequest, response: HttpResponse) -> None:
-        from django.db import DatabaseError
-
-        from ops.audit import audit_record
-        from suresh_ai.api.ratelimit import client_ip
-        from tenants.models import ApiKey
-
-        user = getattr(request, "user", None)
-        auth = getattr(request, "auth", None)
-        match = getattr(request, "resolver_match", None)
-        try:
-            audit_record(
-                user_id=user.pk if user is not None and user.is_authenticated else None,
-                user_email=user.email if user is not None and user.is_authenticated else "",
-                api_key_id=auth.pk if isinstance(auth, ApiKey) else None,
-                tenant_schema=getattr(getattr(request, "tenant", None), "schema_name", ""),
-                method=request.method or "",
-                path=request.path[:500],
-                status_code=response.status_code,
-                action=(match.view_name or "")[:100] if match else "",
-                ip=client_ip(request)[:45],
-                user_agent=request.headers.get("User-Agent", "")[:300],
-                request_id=getattr(request, "request_id", ""),
-            )
-        except DatabaseError:
-            logger.exception("audit_record_failed", extra={"path": request.path})

@@ -91,6 +91,8 @@ def test_schema_has_every_endpoint(schema: dict) -> None:  # type: ignore[type-a
         "/api/v1/platform/tenants/",
         "/api/v1/platform/audit/",
         "/api/v1/platform/audit/verify/",
+        "/api/v1/platform/audit/export.csv",
+        "/api/v1/platform/audit/export.jsonl",
         "/api/v1/platform/health/",
         "/api/v1/platform/incidents/",
         "/api/v1/platform/alerts/",
