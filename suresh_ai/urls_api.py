@@ -21,6 +21,7 @@ platform_api: list[URLPattern | URLResolver] = [
     path("api/v1/platform/billing/", include("billing.api.v1.platform_urls")),
     path("api/v1/platform/audit/", include("ops.api.urls")),
     path("api/v1/platform/health/", HealthView.as_view(), name="api-platform-health"),
+    path("api/v1/platform/backups/", include("ops.backups.api.urls")),
     path("api/v1/platform/", include("ops.api.monitoring_urls")),
 ]
 

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from billing.pages import revenue_dashboard
 from billing.views import razorpay_webhook
+from ops.backups.pages import backups_dashboard
 from ops.dashboard import ops_dashboard
 from ops.status import status_page
 from suresh_ai.admin_site import admin_site
@@ -20,6 +21,7 @@ urlpatterns = [
     path("status/", status_page, name="status"),
     path("admin/ops/dashboard/", admin_site.admin_view(ops_dashboard), name="ops-dashboard"),
     path("admin/revenue/", admin_site.admin_view(revenue_dashboard), name="revenue-dashboard"),
+    path("admin/backups/", admin_site.admin_view(backups_dashboard), name="backups-dashboard"),
     path("", include(platform_api)),
     path("", include("suresh_ai.urls_common")),
     re_path(r"^api/", api_not_found),

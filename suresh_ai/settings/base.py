@@ -44,6 +44,7 @@ SHARED_APPS = [
     "django_celery_beat",
     "billing",
     "ops",
+    "ops.backups",
 ]
 # One schema per tenant: the tenant's own business data and the engines computed from it.
 TENANT_APPS = [
@@ -257,6 +258,10 @@ SPECTACULAR_SETTINGS = {
         "PromptLabelEnum": "ai_engine.models.PromptLabel.Name",
         "GenerationBatchStatusEnum": "ai_engine.models.GenerationBatch.Status",
         "AITaskEnum": "ai_engine.models.AITask",
+        "BackupStatusEnum": "ops.backups.models.Backup.Status",
+        "BackupKindEnum": "ops.backups.models.Backup.Kind",
+        "BackupOffsiteEnum": "ops.backups.models.Backup.Offsite",
+        "BackupVerificationEnum": "ops.backups.models.Backup.Verification",
     },
 }
 
@@ -366,6 +371,31 @@ ALERT_P95_MS = env.float("ALERT_P95_MS", default=2000.0)
 ALERT_RATE_LIMITED_PER_WINDOW = env.int("ALERT_RATE_LIMITED_PER_WINDOW", default=300)
 # A resolved alert that fires again within this many minutes reopens quietly (flapping).
 ALERT_COOLDOWN_MINUTES = env.float("ALERT_COOLDOWN_MINUTES", default=10.0)
+# --- Backups (issue 6; docs/operations/backups.md) -------------------------------------------------
+BACKUP_DIR = env.str("BACKUP_DIR", default="") or str(BASE_DIR / "var" / "backups")
+# The client tools; their major version must match the server's (a backup refuses otherwise).
+BACKUP_PG_DUMP = env.str("BACKUP_PG_DUMP", default="pg_dump")
+BACKUP_PG_RESTORE = env.str("BACKUP_PG_RESTORE", default="pg_restore")
+BACKUP_COMPRESSION = env.int("BACKUP_COMPRESSION", default=6)  # pg_dump -Z (custom format, gzip)
+# 32 random bytes, base64 (`python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"`).
+# Empty: dump files are stored unencrypted.
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
+# Off-site copies (S3-compatible; credentials from the standard AWS_* variables). Empty bucket: off.
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
+BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="")
+BACKUP_S3_REGION = env.str("BACKUP_S3_REGION", default="")
+BACKUP_S3_PREFIX = env.str("BACKUP_S3_PREFIX", default="backups/")
+# Grandfather-father-son retention, locally and off-site.
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
+# Verification restores into this scratch database (created and dropped each time).
+BACKUP_VERIFY_DATABASE = env.str("BACKUP_VERIFY_DATABASE", default="suresh_ai_restore_check")
+# backup_check(): "missed" without a succeeded backup this recent; "unverified" past this age.
+BACKUP_MAX_AGE_HOURS = env.float("BACKUP_MAX_AGE_HOURS", default=26.0)
+BACKUP_VERIFY_MAX_AGE_HOURS = env.float("BACKUP_VERIFY_MAX_AGE_HOURS", default=6.0)
+# Hard limit of the backup and verification tasks (a big database takes a while).
+BACKUP_TASK_TIME_LIMIT = env.int("BACKUP_TASK_TIME_LIMIT", default=4 * 60 * 60)
 # The tracking snippet's endpoint, per tracking key and visitor IP.
 TRACKING_RATE_PER_MINUTE = env.int("TRACKING_RATE_PER_MINUTE", default=120)
 TRACKING_RATE_BURST = env.int("TRACKING_RATE_BURST", default=60)

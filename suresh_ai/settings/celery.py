@@ -39,6 +39,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # 02:40 UTC: health checks older than HEALTH_HISTORY_DAYS are dropped.
     "ops-health-prune": {"task": "ops.health_prune", "schedule": crontab(hour=2, minute=40)},
+    # 03:00 UTC: the daily backup (idempotent per day), then 04:00 UTC its restore verification.
+    "ops-backup-run": {"task": "ops.backup_run", "schedule": crontab(hour=3, minute=0)},
+    "ops-backup-verify": {"task": "ops.backup_verify", "schedule": crontab(hour=4, minute=0)},
     # Five past each hour: every workspace's payment-failure spike check for the hour just ended.
     "intelligence-payment-spikes": {
         "task": "intelligence.payments_spike_check_all",
