@@ -23,6 +23,7 @@ platform_api: list[URLPattern | URLResolver] = [
     path("api/v1/platform/health/", HealthView.as_view(), name="api-platform-health"),
     path("api/v1/platform/backups/", include("ops.backups.api.urls")),
     path("api/v1/platform/", include("ops.api.monitoring_urls")),
+    path("api/v1/platform/", include("ops.telemetry.api.urls")),
 ]
 
 urlpatterns = tenant_api + platform_api

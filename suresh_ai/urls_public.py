@@ -7,6 +7,8 @@ from billing.views import razorpay_webhook
 from ops.backups.pages import backups_dashboard
 from ops.dashboard import ops_dashboard
 from ops.status import status_page
+from ops.telemetry.pages import errors_dashboard, performance_dashboard
+from ops.telemetry.prometheus import metrics_view
 from suresh_ai.admin_site import admin_site
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import platform_api
@@ -22,6 +24,10 @@ urlpatterns = [
     path("admin/ops/dashboard/", admin_site.admin_view(ops_dashboard), name="ops-dashboard"),
     path("admin/revenue/", admin_site.admin_view(revenue_dashboard), name="revenue-dashboard"),
     path("admin/backups/", admin_site.admin_view(backups_dashboard), name="backups-dashboard"),
+    path("admin/errors/", admin_site.admin_view(errors_dashboard), name="errors-dashboard"),
+    path("admin/performance/", admin_site.admin_view(performance_dashboard), name="performance-dashboard"),
+    # Prometheus scrape endpoint: METRICS_TOKEN bearer or a platform staff session (ops.telemetry).
+    path("metrics", metrics_view, name="metrics"),
     path("", include(platform_api)),
     path("", include("suresh_ai.urls_common")),
     re_path(r"^api/", api_not_found),

@@ -45,6 +45,7 @@ SHARED_APPS = [
     "billing",
     "ops",
     "ops.backups",
+    "ops.telemetry",
 ]
 # One schema per tenant: the tenant's own business data and the engines computed from it.
 TENANT_APPS = [
@@ -76,6 +77,9 @@ TENANT_LIMIT_SET_CALLS = True
 # --- Request pipeline --------------------------------------------------------------------------
 MIDDLEWARE = [
     "suresh_ai.middleware.RequestIdMiddleware",
+    # Outside everything else, so it times the whole request and sees the final status: 413s,
+    # invalid hosts, 429s from the rate limiter, error pages and handler500's 500s.
+    "ops.telemetry.middleware.TelemetryMiddleware",
     "suresh_ai.middleware.BodySizeLimitMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -371,6 +375,13 @@ ALERT_P95_MS = env.float("ALERT_P95_MS", default=2000.0)
 ALERT_RATE_LIMITED_PER_WINDOW = env.int("ALERT_RATE_LIMITED_PER_WINDOW", default=300)
 # A resolved alert that fires again within this many minutes reopens quietly (flapping).
 ALERT_COOLDOWN_MINUTES = env.float("ALERT_COOLDOWN_MINUTES", default=10.0)
+# --- Telemetry (issue 6; docs/operations/monitoring.md) -------------------------------------------
+# Statements slower than this (ms) go into the slow-query log, normalised (no values).
+SLOW_QUERY_MS = env.float("SLOW_QUERY_MS", default=500.0)
+# Bearer token for Prometheus scraping /metrics (secret; empty: staff sessions only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Per-minute request history (performance page charts) and error-hour counts are kept this long.
+TELEMETRY_HISTORY_DAYS = env.int("TELEMETRY_HISTORY_DAYS", default=8)
 # --- Backups (issue 6; docs/operations/backups.md) -------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default="") or str(BASE_DIR / "var" / "backups")
 # The client tools; their major version must match the server's (a backup refuses otherwise).

@@ -39,6 +39,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # 02:40 UTC: health checks older than HEALTH_HISTORY_DAYS are dropped.
     "ops-health-prune": {"task": "ops.health_prune", "schedule": crontab(hour=2, minute=40)},
+    # Request telemetry: each finished minute from Redis into the database (performance charts).
+    "ops-telemetry-rollup": {"task": "ops.telemetry_rollup", "schedule": 60.0},
+    # 02:50 UTC: request minutes and error hours older than TELEMETRY_HISTORY_DAYS are dropped.
+    "ops-telemetry-prune": {"task": "ops.telemetry_prune", "schedule": crontab(hour=2, minute=50)},
     # 03:00 UTC: the daily backup (idempotent per day), then 04:00 UTC its restore verification.
     "ops-backup-run": {"task": "ops.backup_run", "schedule": crontab(hour=3, minute=0)},
     "ops-backup-verify": {"task": "ops.backup_verify", "schedule": crontab(hour=4, minute=0)},
