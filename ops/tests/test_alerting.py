@@ -124,3 +124,33 @@ def test_channels_need_no_secrets_in_errors(db: None) -> None:
     delivery = AlertDelivery.objects.get()
     assert delivery.error == "ConnectError"
     assert "SECRET" not in json.dumps(list(AlertDelivery.objects.values()), default=str)
+
+
+def test_injected_500s_above_one_percent_alert_once_then_recover(db: None, hooks: WebhookReceiver) -> None:
+    """Acceptance: 500s above 1% of requests raise the error-rate alert once, not once per error
+    (real requests through every middleware; the failing views exist only in a test URLconf)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    client.raise_request_exception = False  # an exception becomes handler500's 500, as in production
+    with override_settings(PUBLIC_SCHEMA_URLCONF="ops.telemetry.tests.urls"):
+        for i in range(200):
+            client.get("/_test/boom/" if i % 40 == 0 else "/_test/ok/")  # 5 errors: 2.5%
+        _round()
+        for i in range(100):
+            client.get("/_test/boom/" if i % 20 == 0 else "/_test/ok/")  # 5 more errors
+        _round()
+        _round()
+        alert = Alert.objects.get(rule="error_rate")
+        assert (alert.status, alert.occurrences, alert.key) == ("firing", 3, "api")
+        assert alert.detail["server_errors"] == 10
+        [hook] = hooks.wait_for(1, path="/hook")
+        assert [a["rule"] for a in hook.json()["alerts"]] == ["error_rate"]
+        assert "API errors at 2.5% over 5 min (5 of 200 requests" in hook.json()["alerts"][0]["summary"]
+        assert len(mail.outbox) == 1
+        for _ in range(700):
+            client.get("/_test/ok/")  # 10 of 1000: 1.0%, not above the threshold
+        _round()
+    assert Alert.objects.get(rule="error_rate").status == "resolved"
+    assert hooks.wait_for(2, path="/hook")[1].json()["alerts"][0]["status"] == "resolved"
+    assert len([h for h in hooks.received if h.path == "/hook"]) == 2

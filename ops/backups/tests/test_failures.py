@@ -53,6 +53,29 @@ def _verify_fails(backup: Backup, match: str) -> None:
     assert match in backup.verification_detail
     with pytest.raises(BackupUnhealthy, match="verification failed"):
         backup_check()
+    _alerted("verification failed")
+
+
+def _alerted(match: str) -> None:
+    """The monitor turns the failed verification into an alert that reaches a webhook."""
+    from django.test import override_settings
+
+    from ops.models import Alert, AlertDelivery, HealthCheck, Incident
+    from ops.monitor import monitor_round
+    from tests.webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as hooks, override_settings(HEALTH_COMPONENTS=["backups"], ALERT_WEBHOOK_URL=hooks.url):
+        try:
+            monitor_round(force=True)
+            [hook] = hooks.wait_for(1)
+            [alert] = hook.json()["alerts"]
+            assert (alert["rule"], alert["key"], alert["status"]) == ("component_down", "backups", "firing")
+            assert match in alert["summary"]
+        finally:
+            AlertDelivery.objects.all().delete()
+            Alert.objects.all().delete()
+            Incident.objects.all().delete()
+            HealthCheck.objects.all().delete()
 
 
 def test_truncated_backup_is_detected(committed: Committed, django_db_blocker: Any) -> None:
