@@ -109,6 +109,43 @@ def _incidents_by_day(now: datetime) -> list[tuple[str, int]]:
     return [(day, counts[day]) for day in days]
 
 
+def _request_charts() -> dict[str, str]:
+    from ops.telemetry.pages import performance_charts
+    from ops.telemetry.selectors import hourly_requests
+
+    return performance_charts(hourly_requests(hours=24))
+
+
+def _requests_and_errors() -> dict[str, Any]:
+    """The alert rules' request window (the last ALERT_WINDOW_MINUTES) and the latest error groups."""
+    from ops.telemetry.models import ErrorGroup
+    from ops.telemetry.windows import request_window
+
+    try:
+        window = request_window(settings.ALERT_WINDOW_MINUTES)
+    except Exception:  # noqa: BLE001 - Redis down: the components table says so
+        window = None
+    return {
+        "window": window,
+        "error_percent": round(window.error_rate * 100, 2) if window else None,
+        "window_minutes": settings.ALERT_WINDOW_MINUTES,
+        "error_groups": ErrorGroup.objects.order_by("-last_seen")[:8],
+    }
+
+
+def _backups() -> dict[str, Any]:
+    from ops.backups.exceptions import BackupUnhealthy
+    from ops.backups.models import Backup
+    from ops.backups.services import backup_check
+
+    try:
+        backup_check()
+        problem = ""
+    except BackupUnhealthy as exc:
+        problem = str(exc)
+    return {"backups": Backup.objects.order_by("-created_at")[:5], "backup_problem": problem}
+
+
 def dashboard_context() -> dict[str, Any]:
     from ops.health import latest_health
 
@@ -119,7 +156,10 @@ def dashboard_context() -> dict[str, Any]:
     for component in components:
         component["uptime"] = uptime.get(str(component["component"]), {})
     charts = _charts(scores, _incidents_by_day(now))
+    charts.update(_request_charts())
     return {
+        **_requests_and_errors(),
+        **_backups(),
         "score": score,
         "components": components,
         "open_incidents": Incident.objects.filter(ended_at=None).order_by("-started_at"),

@@ -203,35 +203,7 @@ class HealthView(BaseAPIView):
         tags=["platform"],
     )
     def get(self, request: Request) -> Response:
-        from datetime import timedelta
+        from ops.health import latest_health
 
-        from django.db.models import Count, Q
-        from django.utils import timezone
-
-        from ops.health import WEIGHTS
-        from ops.models import HealthCheck
-
-        latest = {}
-        for check in HealthCheck.objects.order_by("component", "-checked_at").distinct("component"):
-            latest[check.component] = check
-        since = timezone.now() - timedelta(hours=24)
-        uptime = {
-            row["component"]: row["up"] / row["n"]
-            for row in HealthCheck.objects.filter(checked_at__gte=since)
-            .values("component")
-            .annotate(n=Count("id"), up=Count("id", filter=Q(ok=True)))
-        }
-        total = sum(WEIGHTS.get(c, 1) for c in latest)
-        score = round(100 * sum(WEIGHTS.get(c, 1) for c, k in latest.items() if k.ok) / total, 1) if total else None
-        components = [
-            {
-                "component": c,
-                "status": "ok" if k.ok else "down",
-                "latency_ms": k.latency_ms,
-                "error": k.error,
-                "checked_at": k.checked_at,
-                "uptime_24h": round(uptime[c], 4) if c in uptime else None,
-            }
-            for c, k in sorted(latest.items())
-        ]
+        score, components = latest_health()
         return Response(HealthSerializer({"score": score, "components": components}).data)

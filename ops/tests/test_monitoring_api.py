@@ -122,5 +122,14 @@ def test_ops_dashboard_shows_score_components_incidents_and_charts(db: None) -> 
     assert "1 open incident" in html
     assert "disk down" in html  # the firing alert's summary
     assert "Messages waiting" in html
+    assert "server errors (0.00%)" in html  # the dashboard's own request is still in flight
+    assert "Backup missed: no succeeded backup" in html
+    assert html.count("pygal-chart") >= 4  # score, incidents, latency, traffic
     member = Client(HTTP_HOST="localhost")
     assert member.get("/admin/ops/dashboard/").status_code == 302  # to the admin's login
+
+
+def test_admin_index_links_every_dashboard_for_platform_staff(db: None) -> None:
+    html = staff_client("ops@platform.in").get("/admin/").content.decode()
+    for url in ("/admin/ops/dashboard/", "/admin/errors/", "/admin/performance/", "/admin/backups/", "/status/"):
+        assert f'href="{url}"' in html
