@@ -31,7 +31,7 @@ from billing.models import (
 )
 from suresh_ai.admin_site import admin_site, is_public_request
 from suresh_ai.errors import ApplicationError
-from tenants.admin import PlatformOnlyAdmin
+from tenants.admin import PlatformOnlyAdmin, ReadOnlyPlatformAdmin
 
 
 @admin.register(Plan, site=admin_site)
@@ -59,19 +59,6 @@ class PlanAdmin(PlatformOnlyAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"Published {new}; {obj.name} v{obj.version} stays with its subscribers.")
-
-
-class ReadOnlyPlatformAdmin(PlatformOnlyAdmin):
-    """Billing records change only through billing.services (webhooks, checkout): read-only here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SubscriptionChangeInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -15,35 +15,18 @@ from django.urls import URLPattern, path
 from ops.api.views import export_stream
 from ops.audit import audit_record_request
 from ops.models import AuditEntry
-from suresh_ai.admin_site import admin_site, is_public_request
+from suresh_ai.admin_site import admin_site
+from tenants.admin import ReadOnlyPlatformAdmin
 
 
 @admin.register(AuditEntry, site=admin_site)
-class AuditEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdmin(ReadOnlyPlatformAdmin):
     list_display = ("at", "user_email", "tenant_schema", "method", "path", "status_code", "ip")
     list_filter = ("method", "tenant_schema")
     search_fields = ("user_email", "path", "request_id", "tenant_schema", "action")
     date_hierarchy = "at"
     actions = ("export_selected_csv", "export_selected_jsonl")
     change_list_template = "admin/ops/auditentry/change_list.html"
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return tuple(f.name for f in AuditEntry._meta.fields)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_public_request(request) and bool(getattr(request.user, "is_staff", False))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     # --- Exports -----------------------------------------------------------------------------------
 

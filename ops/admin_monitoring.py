@@ -9,48 +9,18 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from ops.models import Alert, AlertDelivery, HealthCheck, Incident, UptimeTarget
-from suresh_ai.admin_site import admin_site, is_public_request
-
-
-class PlatformStaffOnly:
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_public_request(request) and bool(getattr(request.user, "is_staff", False))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-
-class ReadOnly(PlatformStaffOnly):
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return tuple(f.name for f in self.model._meta.fields)  # type: ignore[attr-defined]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from suresh_ai.admin_site import admin_site
+from tenants.admin import PlatformOnlyAdmin, ReadOnlyPlatformAdmin
 
 
 @admin.register(UptimeTarget, site=admin_site)
-class UptimeTargetAdmin(PlatformStaffOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class UptimeTargetAdmin(PlatformOnlyAdmin):
     list_display = ("name", "url", "expected_status", "timeout_seconds", "enabled", "public")
     list_filter = ("enabled", "public")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
 
 @admin.register(HealthCheck, site=admin_site)
-class HealthCheckAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class HealthCheckAdmin(ReadOnlyPlatformAdmin):
     list_display = ("checked_at", "component", "ok", "latency_ms", "error")
     list_filter = ("ok", "component")
     date_hierarchy = "checked_at"
@@ -58,7 +28,7 @@ class HealthCheckAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Incident, site=admin_site)
-class IncidentAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class IncidentAdmin(ReadOnlyPlatformAdmin):
     list_display = ("component", "started_at", "ended_at", "duration", "failed_checks", "cause")
     list_filter = ("component",)
     date_hierarchy = "started_at"
@@ -83,7 +53,7 @@ class DeliveryInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Alert, site=admin_site)
-class AlertAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class AlertAdmin(ReadOnlyPlatformAdmin):
     list_display = ("first_fired_at", "status", "severity", "rule", "key", "summary", "occurrences", "resolved_at")
     list_filter = ("status", "severity", "rule")
     search_fields = ("key", "summary")
@@ -92,7 +62,7 @@ class AlertAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AlertDelivery, site=admin_site)
-class AlertDeliveryAdmin(ReadOnly, admin.ModelAdmin):  # type: ignore[type-arg]
+class AlertDeliveryAdmin(ReadOnlyPlatformAdmin):
     list_display = ("sent_at", "channel", "kind", "ok", "error", "latency_ms")
     list_filter = ("channel", "kind", "ok")
     date_hierarchy = "sent_at"

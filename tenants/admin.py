@@ -43,6 +43,20 @@ class PlatformOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return is_public_request(request) and super().has_delete_permission(request, obj)
 
 
+class ReadOnlyPlatformAdmin(PlatformOnlyAdmin):
+    """Records the system writes (billing events, operations history, backups): platform staff
+    look; nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class TenantScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Platform staff see all rows; on a tenant domain its owners and admins see only its rows."""
 
