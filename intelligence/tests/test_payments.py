@@ -192,6 +192,15 @@ def test_a_failure_spike_is_stored_once(alpha: TenantFixture) -> None:
         assert insight.detail["baseline_rate"] == 0.1
         assert payments.failure_spike_check(now=now) is None  # once per hour
         assert Insight.objects.count() == 1
+    # Platform staff hear of it at the next monitor round (ops alert "payment_failures", once).
+    from ops.models import Alert
+    from ops.monitor import monitor_round
+
+    monitor_round(force=True)
+    monitor_round(force=True)
+    alert = Alert.objects.get(rule="payment_failures")
+    assert (alert.key, alert.status, alert.occurrences) == ("t_alpha", "firing", 2)
+    assert alert.summary == "t_alpha: " + insight.title
 
 
 def test_payments_api_and_page(shop: TenantFixture) -> None:
