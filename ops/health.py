@@ -131,14 +131,26 @@ def _backups() -> None:
 
 
 def _ai() -> None:
-    """The AI provider answers its model list (Groq, else the OpenAI-compatible server)."""
-    from ai_engine.services.gateway import _groq_client, _openai_client
+    """The AI provider answers its model list (Groq, else the OpenAI-compatible server), on a new
+    connection each time: the gateway's pooled keep-alive connection could outlive an outage."""
+    import groq
+    import openai
 
     timeout = min(5.0, settings.AI_TIMEOUT_SECONDS)
+    client: groq.Groq | openai.OpenAI
     if settings.GROQ_API_KEY:
-        _groq_client(settings.GROQ_API_KEY, settings.GROQ_BASE_URL, timeout).models.list()
+        client = groq.Groq(
+            api_key=settings.GROQ_API_KEY, base_url=settings.GROQ_BASE_URL, timeout=timeout, max_retries=0
+        )
     else:
-        _openai_client(settings.AI_OPENAI_API_KEY, settings.AI_OPENAI_BASE_URL, timeout).models.list()
+        client = openai.OpenAI(
+            api_key=settings.AI_OPENAI_API_KEY or "not-needed",
+            base_url=settings.AI_OPENAI_BASE_URL,
+            timeout=timeout,
+            max_retries=0,
+        )
+    with client:
+        client.models.list()
 
 
 def _webhooks() -> None:

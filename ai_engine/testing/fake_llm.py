@@ -61,6 +61,18 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def do_GET(self) -> None:
+            """The model list (GET /openai/v1/models), as the provider answers it: the health check's call."""
+            if self.path.split("?")[0] not in ("/openai/v1/models", "/v1/models"):
+                self._json(404, {"error": {"message": "Unknown path", "type": "invalid_request_error"}})
+                return
+            if not hmac.compare_digest(self.headers.get("Authorization", ""), f"Bearer {fake.api_key}"):
+                self._json(401, {"error": {"message": "Invalid API Key", "type": "invalid_request_error"}})
+                return
+            models = sorted({"llama-3.1-8b-instant", "llama-3.3-70b-versatile", *fake.script, *fake.replies})
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in models]
+            self._json(200, {"object": "list", "data": data})
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""

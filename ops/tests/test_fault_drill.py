@@ -148,3 +148,30 @@ def test_ops_tasks_have_their_own_queue_and_beat_stores_its_ticks(db: None) -> N
     assert app.amqp.router.route({}, "ops.health_check")["queue"].name == "ops"
     assert app.amqp.router.route({}, "tenants.invitation_send_email")["queue"].name == "default"
     assert settings.CELERY_BEAT_SCHEDULER == "ops.beat:Scheduler"
+
+
+def test_a_running_beat_stores_its_ticks(django_db_setup: None, tmp_path: Any) -> None:
+    """A real beat process (ops.beat.Scheduler on the test database) keeps the tick the "beat"
+    component reads fresh."""
+    import subprocess
+    import sys
+
+    from ops.health import BEAT_TICK_KEY
+    from tests.workers import BASE_DIR
+
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    broker.delete(BEAT_TICK_KEY)
+    log = tmp_path / "beat.log"
+    command = [sys.executable, "-m", "celery", "-A", "celery_app", "beat", "-l", "WARNING", "-s", str(tmp_path / "s")]
+    with log.open("wb") as sink:
+        beat = subprocess.Popen(command, cwd=BASE_DIR, env=worker_env(""), stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while broker.get(BEAT_TICK_KEY) is None and time.monotonic() < deadline and beat.poll() is None:
+            time.sleep(0.2)
+        tick = broker.get(BEAT_TICK_KEY)
+        assert tick is not None, log.read_text()[-3000:]
+        assert abs(time.time() - float(tick)) < 30
+    finally:
+        worker_stop(beat)
+        broker.flushdb()
