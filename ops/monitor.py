@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -94,10 +94,13 @@ class MonitorThread(threading.Thread):
         while not self.stopping.is_set():
             started = time.monotonic()
             try:
-                close_old_connections()
                 monitor_round()
-            except Exception:
+            except Exception:  # keep monitoring; the failure is logged (and sent to Sentry)
                 logger.exception("monitor_round_failed")
+            finally:
+                # No connection stays open between rounds: a prefork pool forks children from this
+                # process, and a child tearing down an inherited connection would break ours.
+                connections.close_all()
             self.stopping.wait(max(0.1, interval - (time.monotonic() - started)))
 
 
