@@ -189,7 +189,7 @@ class Changes:
 
 
 @transaction.atomic
-def alerts_reconcile(firing: list[Firing], evaluated: set[str]) -> Changes:
+def alerts_reconcile(firing: list[Firing], evaluated: set[str], checked: set[str] | None = None) -> Changes:
     """Bring the alert table in line with what fires now. Returns the alerts to announce: newly
     fired ones, and resolved ones that had been announced."""
     now = timezone.now()
@@ -238,8 +238,12 @@ def alerts_reconcile(firing: list[Firing], evaluated: set[str]) -> Changes:
         if (rule, key) in seen or rule not in evaluated:
             continue
         alert.status, alert.resolved_at = Alert.Status.RESOLVED, now
-        alert.save(update_fields=["status", "resolved_at"])
-        if alert.announced:
+        # A component that is no longer checked has not recovered: closed without a message.
+        gone = rule == "component_down" and checked is not None and key not in checked
+        if gone:
+            alert.detail = {**alert.detail, "closed": "no longer monitored"}
+        alert.save(update_fields=["status", "resolved_at", "detail"])
+        if alert.announced and not gone:
             changes.resolved.append(alert)
     return changes
 
@@ -327,6 +331,14 @@ def _send_webhook(subject: str, text: str, payload: dict[str, Any]) -> None:
     _post(settings.ALERT_WEBHOOK_URL, body, headers)
 
 
+def _delivery_error(exc: Exception) -> str:
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__
+
+
 def channels() -> dict[str, Callable[[str, str, dict[str, Any]], None]]:
     """The configured channels (environment only)."""
     configured = {
@@ -357,8 +369,8 @@ def deliver(changes: Changes, *, kind: str | None = None) -> list[AlertDelivery]
                 send(subject, text, payload)
                 error = ""
                 break
-            except Exception as exc:  # noqa: BLE001 - recorded (type only: URLs carry secrets) and logged
-                error = type(exc).__name__
+            except Exception as exc:  # noqa: BLE001 - recorded (type and status only: URLs carry secrets), logged
+                error = _delivery_error(exc)
                 if attempt == 0:
                     time.sleep(0.5)
         delivery = AlertDelivery.objects.create(
@@ -377,5 +389,5 @@ def deliver(changes: Changes, *, kind: str | None = None) -> list[AlertDelivery]
 
 def alerts_process(statuses: list[ComponentStatus]) -> tuple[Changes, list[AlertDelivery]]:
     firing, evaluated = rules_evaluate(statuses)
-    changes = alerts_reconcile(firing, evaluated)
+    changes = alerts_reconcile(firing, evaluated, {s.name for s in statuses})
     return changes, deliver(changes)

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from kombu.exceptions import ChannelError
 
 from ops.health import weight
 from ops.models import Alert, AlertDelivery, HealthCheck, Incident
@@ -53,9 +54,10 @@ def queue_depths() -> dict[str, int | None]:
             for queue in settings.HEALTH_WORKER_QUEUES:
                 try:
                     depths[queue] = int(channel.queue_declare(queue=queue, passive=True).message_count)
-                except Exception:  # noqa: BLE001 - a queue never declared yet
-                    depths[queue] = None
-    except Exception:
+                except ChannelError:
+                    # Redis keeps a queue only while it holds messages: not found means empty.
+                    depths[queue] = 0
+    except Exception:  # broker down: the components table says so
         logger.warning("queue_depth_unavailable", exc_info=True)
         return dict.fromkeys(settings.HEALTH_WORKER_QUEUES)
     return depths

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ("-id",)
+        verbose_name_plural = "audit entries"
         indexes: ClassVar = [
             models.Index(fields=["tenant_schema", "at"]),
             models.Index(fields=["user_id", "at"]),
@@ -63,17 +65,45 @@ class HealthCheck(models.Model):
         return f"{self.checked_at:%H:%M:%S} {self.component} {'ok' if self.ok else 'down'}"
 
 
+def validate_http_url(value: str) -> None:
+    """http(s) with a host; single-label hosts (a Docker or Kubernetes service: http://web:8000/)
+    are fine, unlike Django's URLValidator."""
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValidationError("Not a valid URL.") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValidationError("Use an http:// or https:// URL with a host.")
+
+
 class UptimeTarget(models.Model):
     """A URL checked over HTTP with the other components (e.g. the landing page, the API through
     the load balancer): up when it answers the expected status within the timeout."""
 
-    name = models.SlugField(max_length=40, unique=True, help_text="Component name: shown as http:<name>.")
-    url = models.URLField(max_length=500)
-    expected_status = models.PositiveSmallIntegerField(default=200)
-    timeout_seconds = models.FloatField(default=5.0)
+    name = models.SlugField(max_length=40, unique=True, help_text="The component is named http:&lt;name&gt;.")
+    url = models.CharField(max_length=500, validators=[validate_http_url])
+    expected_status = models.PositiveSmallIntegerField(
+        default=200,
+        validators=[
+            MinValueValidator(100, "An HTTP status code, 100 to 599."),
+            MaxValueValidator(599, "An HTTP status code, 100 to 599."),
+        ],
+    )
+    timeout_seconds = models.FloatField(
+        default=5.0,
+        validators=[
+            MinValueValidator(0.5, "Between 0.5 and 30 seconds (checks run inside the monitor's round)."),
+            MaxValueValidator(30, "Between 0.5 and 30 seconds (checks run inside the monitor's round)."),
+        ],
+    )
     enabled = models.BooleanField(default=True)
     public = models.BooleanField(default=True, help_text="Shown on the public status page.")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ("name",)
@@ -172,6 +202,7 @@ class AlertDelivery(models.Model):
 
     class Meta:
         ordering = ("-sent_at",)
+        verbose_name_plural = "alert deliveries"
         indexes: ClassVar = [models.Index(fields=["sent_at"])]
 
     def __str__(self) -> str:

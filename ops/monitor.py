@@ -40,6 +40,8 @@ def incidents_update(statuses: list[ComponentStatus]) -> None:
     """Open an incident at a component's first failed check, count its failed checks, close it at
     the first good one."""
     now = timezone.now()
+    # A component no longer checked (a removed uptime target) ends its incident now.
+    Incident.objects.filter(ended_at=None).exclude(component__in=[s.name for s in statuses]).update(ended_at=now)
     for status in statuses:
         if status.ok:
             Incident.objects.filter(component=status.name, ended_at=None).update(ended_at=now)

@@ -65,7 +65,7 @@ def public_components() -> dict[str, str]:
     """{component: public name}: the fixed ones plus the public HTTP targets."""
     names = dict(PUBLIC_NAMES)
     for target in UptimeTarget.objects.filter(enabled=True, public=True):
-        names[target.component] = target.name.replace("-", " ").capitalize()
+        names[target.component] = target.name
     return names
 
 

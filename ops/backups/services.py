@@ -518,6 +518,13 @@ def backup_restore(
     """
     if schema is not None and not _SCHEMA_NAME.match(schema):
         raise BackupError(f"schema: {schema!r} is not a schema name (e.g. t_acme).")
+    in_place = database is None or database == pg.current_database()
+    if schema is not None and in_place and not _is_tenant_schema(schema):
+        # In the application's own database only a tenant's schema may be restored: the public
+        # schema (accounts, billing, audit log, backups) and the template are whole-database matters.
+        raise BackupError(
+            f"schema: {schema!r} is not a tenant's schema; restore the whole database beside this one instead."
+        )
     if database is not None and not _DATABASE_NAME.match(database):
         raise BackupError(f"database: {database!r} is not a database name.")
     if schema is None and database is None:
@@ -589,6 +596,14 @@ def _restore_schema(
 # --- Checks ---------------------------------------------------------------------------------------
 
 
+def _is_tenant_schema(schema: str) -> bool:
+    from tenants.models import Tenant
+
+    if schema in (settings.PUBLIC_SCHEMA_NAME, settings.TENANT_TEMPLATE_SCHEMA):
+        return False
+    return Tenant.objects.filter(schema_name=schema).exists()
+
+
 def backup_check() -> None:
     """Raise BackupUnhealthy, with a message fit to show, when backups are missed, failed or
     unverified (the health model's "backups" component and its alert rule call this)."""
@@ -609,6 +624,21 @@ def backup_check() -> None:
         )
     if good.verification_status == Backup.Verification.FAILED:
         raise BackupUnhealthy(f"Backup verification failed for backup {good.pk}: {good.verification_detail[:150]}")
+    # An older backup kept for retention that fails when checked again (a corrupted file) matters
+    # too: it may be the one a restore needs.
+    broken = (
+        Backup.objects.filter(
+            status=Backup.Status.SUCCEEDED,
+            verification_status=Backup.Verification.FAILED,
+            verified_at__gte=now - timedelta(days=7),
+        )
+        .order_by("-verified_at")
+        .first()
+    )
+    if broken is not None:
+        raise BackupUnhealthy(
+            f"Backup verification failed for backup {broken.pk} of {broken.day}: {broken.verification_detail[:150]}"
+        )
     verify_age = timedelta(hours=settings.BACKUP_VERIFY_MAX_AGE_HOURS)
     if good.verification_status != Backup.Verification.VERIFIED and now - good.finished_at > verify_age:
         raise BackupUnhealthy(

@@ -95,6 +95,7 @@ class SlowQuery(models.Model):
 
     class Meta:
         ordering = ("-last_seen",)
+        verbose_name_plural = "slow queries"
         indexes: ClassVar = [models.Index(fields=["last_seen"])]
 
     def __str__(self) -> str:

@@ -96,7 +96,7 @@ def test_a_failing_channel_is_recorded_and_the_others_still_deliver(db: None) ->
         assert len(broken.wait_for(2)) == 2  # two tries
         working.wait_for(1)
     failed = AlertDelivery.objects.get(channel="webhook")
-    assert (failed.ok, failed.error) == (False, "HTTPStatusError")
+    assert (failed.ok, failed.error) == (False, "HTTP 500")
     assert AlertDelivery.objects.get(channel="slack").ok
 
 

@@ -93,7 +93,7 @@ def test_status_page_shows_state_uptime_and_incidents(db: None) -> None:
     monitor_round(force=True)
     html = Client(HTTP_HOST="localhost").get("/status/").content.decode()
     assert "All systems operational" in html
-    assert "50.0% uptime" in html or "50% uptime" in html
+    assert "50.00% uptime" in html
     assert HealthCheck.objects.filter(component="redis").count() == 2
 
 
@@ -122,6 +122,7 @@ def test_ops_dashboard_shows_score_components_incidents_and_charts(db: None) -> 
     assert "1 open incident" in html
     assert "disk down" in html  # the firing alert's summary
     assert "Messages waiting" in html
+    assert "<td>default</td><td>0</td>" in html  # an empty Redis queue is 0, not unknown
     assert "server errors (0.00%)" in html  # the dashboard's own request is still in flight
     assert "Backup missed: no succeeded backup" in html
     assert html.count("pygal-chart") >= 4  # score, incidents, latency, traffic
@@ -133,3 +134,59 @@ def test_admin_index_links_every_dashboard_for_platform_staff(db: None) -> None:
     html = staff_client("ops@platform.in").get("/admin/").content.decode()
     for url in ("/admin/ops/dashboard/", "/admin/errors/", "/admin/performance/", "/admin/backups/", "/status/"):
         assert f'href="{url}"' in html
+
+
+def test_a_removed_target_closes_its_incident_quietly_and_leaves_the_score(db: None) -> None:
+    with (
+        WebhookReceiver(status=503) as down,
+        WebhookReceiver() as hooks,
+        override_settings(ALERT_WEBHOOK_URL=hooks.url),
+    ):
+        target = UptimeTarget.objects.create(name="api", url=f"{down.url}/")
+        monitor_round(force=True)
+        hooks.wait_for(1)
+        target.delete()
+        monitor_round(force=True)
+    incident = Incident.objects.get(component="http:api")
+    assert incident.ended_at is not None
+    assert len(hooks.received) == 1  # no "RESOLVED": it did not recover, it is no longer checked
+    body = staff_client("ops@platform.in").get("/api/v1/platform/health/").json()
+    assert body["score"] == 100.0
+    assert "http:api" not in {c["component"] for c in body["components"]}
+
+
+def test_targets_validate_in_the_admin_too_and_accept_service_names(db: None) -> None:
+    staff = staff_client("ops@platform.in")
+    page = staff.post(
+        "/admin/ops/uptimetarget/add/",
+        {"name": "slow", "url": "http://web:8000/healthz", "expected_status": 42, "timeout_seconds": 99},
+    )
+    assert page.status_code == 200  # the form again, with its errors
+    assert "An HTTP status code, 100 to 599." in page.content.decode()
+    assert not UptimeTarget.objects.exists()
+    created = staff.post(
+        "/api/v1/platform/uptime/targets/",
+        {"name": "web", "url": "http://web:8000/healthz"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    assert staff.get("/api/v1/platform/incidents/?open=maybe").json()["detail"] == {"open": ["true or false."]}
+
+
+def test_many_slow_targets_are_checked_side_by_side(db: None) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        for i in range(4):
+            UptimeTarget.objects.create(
+                name=f"t{i}", url=f"http://127.0.0.1:{silent.getsockname()[1]}/", timeout_seconds=1
+            )
+        started = time.monotonic()
+        result = monitor_round(force=True)
+        elapsed = time.monotonic() - started
+    assert result is not None
+    assert {s.name for s in result.statuses if not s.ok} == {"http:t0", "http:t1", "http:t2", "http:t3"}
+    assert elapsed < 4  # four 1-second timeouts, not one after another (about 1 s; a busy machine adds some)

@@ -42,6 +42,14 @@ def test_backup_check_messages(db: None, settings: Any) -> None:
     with pytest.raises(BackupUnhealthy, match=r"Backup failed: .*pg_dump failed \(exit 1\): boom"):
         backup_check()
     assert old.pk  # the old one did not mask anything newer
+    Backup.objects.filter(status="failed").delete()
+    Backup.objects.filter(pk=fresh.pk).update(offsite_status="disabled")
+    backup_check()
+    # An older backup kept for retention that fails a new verification (a corrupted file) is alerted
+    # although the newest one is fine.
+    Backup.objects.filter(pk=old.pk).update(verification_status="failed", verified_at=now, verification_detail="x")
+    with pytest.raises(BackupUnhealthy, match=f"verification failed for backup {old.pk} of"):
+        backup_check()
 
 
 def _verify_fails(backup: Backup, match: str) -> None:

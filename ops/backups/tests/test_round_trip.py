@@ -4,6 +4,7 @@ happen during the dump; restore of the whole database and of one tenant's schema
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,3 +145,11 @@ def test_figures_match_the_dump_while_writes_happen(committed: Committed, django
         assert result.ok, result.detail
         with tenant_context(committed.tenant):
             assert Customer.objects.filter(external_id__startswith="bk-").count() == committed.customers + written[0]
+
+
+def test_only_a_tenant_schema_is_restored_in_place(db: None) -> None:
+    """The public schema (accounts, billing, the audit log) or the template never: a whole-database
+    restore beside the live one is the way back for those."""
+    for schema in ("public", "tenant_template", "t_nobody"):
+        with pytest.raises(BackupError, match="is not a tenant's schema"):
+            backup_restore(source=Path("/nonexistent.dump"), schema=schema, replace=True)
