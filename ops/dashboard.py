@@ -94,8 +94,10 @@ def _charts(scores: list[tuple[datetime, float]], incidents_by_day: list[tuple[s
         **options,
     )
     score.add("Score", scores)
-    incidents = pygal.Bar(title="Incidents opened per day, last 30 days", **options)
-    incidents.x_labels = [day for day, _ in incidents_by_day]
+    incidents = pygal.Bar(title="Incidents opened per day, last 30 days", truncate_label=-1, **options)
+    incidents.x_labels = [datetime.fromisoformat(day).strftime("%d %b") for day, _ in incidents_by_day]
+    most = max((n for _, n in incidents_by_day), default=0)
+    incidents.y_labels = list(range(0, most + 1, max(1, most // 5)))  # whole incidents, not 0.1 steps
     incidents.x_labels_major_every = 5
     incidents.show_minor_x_labels = False
     incidents.add("Incidents", [n for _, n in incidents_by_day])
