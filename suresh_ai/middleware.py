@@ -24,7 +24,8 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 class RequestIdMiddleware:
-    """Accept a well-formed X-Request-ID or make one; bind it to every log line; return it."""
+    """Accept a well-formed X-Request-ID or make one; bind it to every log line of the request (and
+    unbind it, with the tenant, when the request ends); return it."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -35,7 +36,11 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The request's id and tenant must not tag later lines logged by this thread.
+            structlog.contextvars.clear_contextvars()
         response["X-Request-ID"] = request_id
         return response
 

@@ -302,6 +302,14 @@ def test_request_id_is_echoed_or_created(alpha: TenantFixture) -> None:
     assert generated != "bad id\n"
 
 
+def test_request_log_context_ends_with_the_request(alpha: TenantFixture) -> None:
+    """A request's id and tenant tag its log lines only: the thread's next lines carry neither."""
+    import structlog
+
+    alpha.key_client().get("/api/v1/me/", HTTP_X_REQUEST_ID="abc-123")
+    assert structlog.contextvars.get_contextvars() == {}
+
+
 def test_invitation_email_carries_tenant_branding(alpha: TenantFixture) -> None:
     """The email service, run in alpha's schema (as the task does), sends one branded email once."""
     from django_tenants.utils import tenant_context
