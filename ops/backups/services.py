@@ -19,7 +19,7 @@ from typing import IO
 
 import psycopg2
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from psycopg2 import sql
@@ -39,6 +39,8 @@ Progress = Callable[[str, int, int], None]
 # every worker; released by PostgreSQL itself if the process dies.
 _BACKUP_LOCK = 0x5A1_B4C0
 _VERIFY_LOCK = 0x5A1_B4C1
+# Transaction advisory lock around "is a backup queued or running? if not, queue one".
+_REQUEST_LOCK = 0x5A1_B4C2
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,62}$")
 _READ_CHUNK = 1024 * 1024
@@ -122,11 +124,32 @@ def _tier(backup: Backup) -> str:
 
 
 def backup_request() -> Backup:
-    """A queued backup of today (staff asked for one); the ops queue's worker runs it."""
+    """A queued backup of today (staff asked for one); the ops queue's worker runs it.
+
+    Asked again while a backup is queued or running (a double click, a retried request), that backup
+    is returned and no second one is made. A queued one is sent to the worker again: the first message
+    may have been lost, and a duplicate finds the row finished and returns at once.
+    """
     from ops.backups.tasks import backup_run_task
 
-    backup = Backup.objects.create(day=timezone.now().date(), status=Backup.Status.QUEUED, phase="queued")
-    transaction.on_commit(lambda: backup_run_task.delay(backup_id=backup.pk))
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # two requests at once: the second sees the first's row
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REQUEST_LOCK])
+            # A row left "running" by a process that died holds no lock; backup_run marks it failed.
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+                " WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted"
+                " AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1)",
+                [_BACKUP_LOCK],
+            )
+            running = cursor.fetchone()[0]
+        pending = [Backup.Status.QUEUED, Backup.Status.RUNNING] if running else [Backup.Status.QUEUED]
+        backup = Backup.objects.filter(status__in=pending).order_by("-id").first()
+        if backup is None:
+            backup = Backup.objects.create(day=timezone.now().date(), status=Backup.Status.QUEUED, phase="queued")
+        if backup.status == Backup.Status.QUEUED:
+            backup_id = backup.pk
+            transaction.on_commit(lambda: backup_run_task.delay(backup_id=backup_id))
     return backup
 
 

@@ -57,6 +57,13 @@ def test_staff_start_a_backup_and_a_verification(db: None, django_capture_on_com
     assert Backup.objects.get(pk=body["id"]).status == "queued"
     assert len(callbacks) == 1  # the task, sent once the row is committed
 
+    # Asked again (a double click, a retried request): the same backup, sent to the worker again.
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = staff.post(BASE)
+    assert (again.status_code, again.json()["id"]) == (202, body["id"])
+    assert Backup.objects.count() == 1
+    assert len(callbacks) == 1
+
     ok = _done()
     with django_capture_on_commit_callbacks() as callbacks:
         response = staff.post(f"{BASE}{ok.pk}/verify/")
@@ -66,6 +73,27 @@ def test_staff_start_a_backup_and_a_verification(db: None, django_capture_on_com
     conflict = staff.post(f"{BASE}{body['id']}/verify/")
     assert conflict.status_code == 409
     assert "only a succeeded backup" in conflict.json()["message"]
+
+
+def test_a_running_backup_is_returned_and_a_dead_one_is_not(db: None) -> None:
+    """While a backup runs (its process holds the backup lock) a request returns it; a row left
+    "running" by a process that died holds no lock, so a request queues a new backup."""
+    from ops.backups import pg, services
+
+    dead = Backup.objects.create(day=timezone.now().date(), status="running")
+    staff = staff_client("backups@platform.in")
+    fresh = staff.post(BASE).json()
+    assert fresh["id"] != dead.pk
+    Backup.objects.filter(pk=fresh["id"]).update(status="running")
+    with pg.connect() as conn:  # the running backup's own session
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [services._BACKUP_LOCK])
+            try:
+                assert staff.post(BASE).json()["id"] == fresh["id"]
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [services._BACKUP_LOCK])
+    assert Backup.objects.count() == 2
 
 
 def test_members_and_anonymous_are_refused(alpha: TenantFixture) -> None:

@@ -43,6 +43,11 @@ def test_commands_report_progress(committed: Committed, django_db_blocker: Any) 
         assert out.getvalue().startswith(f"Backup {backup.pk} (monthly): ")
         assert "dumping" in err.getvalue()
         assert "tables" in err.getvalue()
+        again = StringIO()
+        call_command("backup_run", stdout=again, stderr=StringIO())  # the day's backup exists
+        assert again.getvalue().startswith("Today's backup exists already (--force makes another)")
+        assert f"Backup {backup.pk} (monthly): " in again.getvalue()
+        assert Backup.objects.count() == 1
         out, err = StringIO(), StringIO()
         call_command("backup_verify", str(backup.pk), stdout=out, stderr=err)
         assert f"Backup {backup.pk} verified: {backup.table_count} tables" in out.getvalue()

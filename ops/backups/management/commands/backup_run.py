@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from ops.backups.exceptions import BackupError
 from ops.backups.management.commands._progress import Bars
@@ -20,6 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         bars = Bars(self.stderr)
+        started = timezone.now()
         try:
             backup = backup_run(progress=bars.step, force=options["force"])
         except BackupError as exc:
@@ -28,6 +30,8 @@ class Command(BaseCommand):
             bars.close()
         if backup.status != Backup.Status.SUCCEEDED:
             raise CommandError(f"Backup {backup.pk} failed: {backup.error}")
+        if backup.created_at < started:
+            self.stdout.write("Today's backup exists already (--force makes another); nothing was dumped.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Backup {backup.pk} ({backup.kind}): {backup.file_path}, {backup.size_bytes:,} bytes, "
