@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -350,8 +351,29 @@ def channels() -> dict[str, Callable[[str, str, dict[str, Any]], None]]:
     return {name: send for name, (on, send) in configured.items() if on}
 
 
+def _attempt(
+    send: Callable[[str, str, dict[str, Any]], None], subject: str, text: str, payload: dict[str, Any]
+) -> tuple[str, float]:
+    """Send on one channel, two tries: (error or "", milliseconds taken)."""
+    started = time.perf_counter()
+    error = ""
+    for attempt in range(2):
+        try:
+            send(subject, text, payload)
+            error = ""
+            break
+        except Exception as exc:  # noqa: BLE001 - recorded (type and status only: URLs carry secrets), logged
+            error = _delivery_error(exc)
+            if attempt == 0:
+                time.sleep(0.5)
+    return error, round((time.perf_counter() - started) * 1000, 1)
+
+
 def deliver(changes: Changes, *, kind: str | None = None) -> list[AlertDelivery]:
-    """One message per channel for this round's changes (two tries each), every try's outcome kept."""
+    """One message per channel for this round's changes (two tries each), every try's outcome kept.
+
+    The channels are sent side by side, so a slow or unreachable one (up to two timeouts) does not
+    hold back the others; the delivery rows are written here, on this thread's connection."""
     if not changes.fired and not changes.resolved and kind != AlertDelivery.Kind.TEST:
         return []
     kind = kind or (AlertDelivery.Kind.FIRING if changes.fired else AlertDelivery.Kind.RESOLVED)
@@ -360,25 +382,16 @@ def deliver(changes: Changes, *, kind: str | None = None) -> list[AlertDelivery]
     else:
         subject, text = message_text(changes)
     payload = _payload(changes, "test" if kind == AlertDelivery.Kind.TEST else "alerts")
+    configured = channels()
+    if not configured:
+        return []
+    with ThreadPoolExecutor(max_workers=len(configured), thread_name_prefix="alert-delivery") as pool:
+        futures = {name: pool.submit(_attempt, send, subject, text, payload) for name, send in configured.items()}
+        outcomes = {name: future.result() for name, future in futures.items()}
     deliveries = []
-    for name, send in channels().items():
-        started = time.perf_counter()
-        error = ""
-        for attempt in range(2):
-            try:
-                send(subject, text, payload)
-                error = ""
-                break
-            except Exception as exc:  # noqa: BLE001 - recorded (type and status only: URLs carry secrets), logged
-                error = _delivery_error(exc)
-                if attempt == 0:
-                    time.sleep(0.5)
+    for name, (error, latency_ms) in outcomes.items():
         delivery = AlertDelivery.objects.create(
-            channel=name,
-            kind=kind,
-            ok=not error,
-            error=error,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+            channel=name, kind=kind, ok=not error, error=error, latency_ms=latency_ms
         )
         delivery.alerts.set([*changes.fired, *changes.resolved])
         if error:

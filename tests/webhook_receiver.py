@@ -29,11 +29,16 @@ class ReceivedHook:
 
 
 class WebhookReceiver:
-    def __init__(self, status: int = 204) -> None:
+    """``hold={"/a": "/b"}``: a POST to /a gets its answer only once a POST to /b has arrived (or
+    after 3 s); ``released["/a"]`` then says whether /b came while /a was waiting."""
+
+    def __init__(self, status: int = 204, hold: dict[str, str] | None = None) -> None:
         self.status = status
         self.received: list[ReceivedHook] = []
+        self.released: dict[str, bool] = {}
         self._lock = threading.Condition()
         receiver = self
+        holds = hold or {}
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -42,6 +47,10 @@ class WebhookReceiver:
                 with receiver._lock:
                     receiver.received.append(hook)
                     receiver._lock.notify_all()
+                    if self.path in holds:
+                        receiver.released[self.path] = receiver._lock.wait_for(
+                            lambda: any(h.path == holds[self.path] for h in receiver.received), timeout=3
+                        )
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

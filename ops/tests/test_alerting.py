@@ -100,6 +100,15 @@ def test_a_failing_channel_is_recorded_and_the_others_still_deliver(db: None) ->
     assert AlertDelivery.objects.get(channel="slack").ok
 
 
+def test_channels_are_sent_side_by_side(db: None) -> None:
+    """Slack (sent before the generic webhook when channels went one by one) gets its answer only
+    once the webhook has arrived: the webhook must not wait for a slow Slack."""
+    with WebhookReceiver(hold={"/slack": "/hook"}) as receiver:
+        _round(ALERT_SLACK_WEBHOOK_URL=f"{receiver.url}/slack", ALERT_WEBHOOK_URL=f"{receiver.url}/hook", **DISK_DOWN)
+    assert receiver.released == {"/slack": True}
+    assert set(AlertDelivery.objects.values_list("channel", "ok")) == {("slack", True), ("webhook", True)}
+
+
 def test_payment_failure_insight_alerts_for_an_hour(db: None, hooks: WebhookReceiver) -> None:
     alert_event("payment_failures", "t_alpha", "t_alpha: Payment failures at 40% in the hour from 10:00 UTC")
     _round()
