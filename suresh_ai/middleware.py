@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 
 import sentry_sdk
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
+from sentry_sdk.types import Event, Hint
 
 from suresh_ai.api.errors import error_response
 
@@ -126,6 +128,27 @@ def _loggable_path(request: HttpRequest) -> str:
     return request.path
 
 
+def _user_id(request: HttpRequest) -> int | None:
+    user = getattr(request, "user", None)
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _sentry_user_processor(request_ref: weakref.ref[HttpRequest]) -> Callable[[Event, Hint], Event]:
+    """Sentry event processor: the request's user id, never their email or name."""
+
+    def processor(event: Event, hint: Hint) -> Event:
+        request = request_ref()
+        try:
+            user_id = None if request is None else _user_id(request)
+        except Exception:  # noqa: BLE001 - reporting an error must not raise another (the database may be down)
+            user_id = None
+        if user_id is not None:
+            event["user"] = {"id": str(user_id)}
+        return event
+
+    return processor
+
+
 class RequestLogMiddleware:
     """One JSON line per request: request id, tenant, user, method, path, status, duration."""
 
@@ -137,14 +160,14 @@ class RequestLogMiddleware:
         tenant = getattr(getattr(request, "tenant", None), "schema_name", None)
         structlog.contextvars.bind_contextvars(tenant=tenant)
         # Sentry gets the tenant's schema and the user's id, never their email or name.
-        sentry_on = sentry_sdk.get_client().is_active()
-        if sentry_on:
-            sentry_sdk.set_tag("tenant", tenant or "none")
+        if sentry_sdk.get_client().is_active():
+            scope = sentry_sdk.get_isolation_scope()
+            scope.set_tag("tenant", tenant or "none")
+            # Errors are captured while the view runs, before this middleware sees the response, and
+            # API keys authenticate inside the view: the user is looked up when an event is made.
+            scope.add_event_processor(_sentry_user_processor(weakref.ref(request)))
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        user_id = user.pk if user is not None and user.is_authenticated else None
-        if sentry_on and user_id is not None:
-            sentry_sdk.set_user({"id": str(user_id)})
+        user_id = _user_id(request)
         api_key = getattr(request, "api_key_prefix", None)
         logger.info(
             "request",
