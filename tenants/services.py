@@ -25,7 +25,7 @@ from billing.services import referral_record, trial_start
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
 from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
-from tenants.selectors import api_key_for_prefix, seats_used, tenancy_cache
+from tenants.selectors import api_key_for_prefix, seats_used
 
 logger = logging.getLogger(__name__)
 
@@ -338,11 +338,16 @@ def membership_change_role(*, membership: Membership, role: str, actor_role: str
 def _api_keys_of_creator_revoke(*, membership: Membership) -> int:
     """Someone who is no longer an admin keeps no key they made: they saw its secret once, and
     an admin-scope key would let them invite themselves back."""
-    revoked = ApiKey.objects.filter(
+    now = timezone.now()
+    keys = ApiKey.objects.select_for_update().filter(
         tenant_id=membership.tenant_id, created_by_id=membership.user_id, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    )
+    revoked = 0
+    for key in keys:  # saved one by one (a person makes a handful): the audit log sees each change
+        key.revoked_at = now
+        key.save(update_fields=["revoked_at"])
+        revoked += 1
     if revoked:
-        transaction.on_commit(tenancy_cache.bump)
         logger.info("api_keys_revoked_with_role", extra={"tenant_id": membership.tenant_id, "count": revoked})
     return revoked
 
@@ -406,11 +411,15 @@ def api_key_create(
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke once (revoking again changes nothing). Saved, not updated, so the tenancy cache is
+    dropped (tenants.signals) and the audit log records the change."""
     if api_key.revoked_at is None:
-        ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        with transaction.atomic():
+            locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+            if locked.revoked_at is None:
+                locked.revoked_at = timezone.now()
+                locked.save(update_fields=["revoked_at"])
         api_key.refresh_from_db(fields=["revoked_at"])
-        tenancy_cache.clear()  # .update() sends no signal: drop this process's copy now...
-        transaction.on_commit(tenancy_cache.bump)  # ...and every other process's once committed
     return api_key
 
 

@@ -311,7 +311,9 @@ def conversation_handoff(*, conversation: Conversation, reason: str) -> Message 
 
 def _status_set(conversation: Conversation, status: str, notice: str = "") -> Conversation:
     with transaction.atomic():
-        Conversation.objects.select_for_update().filter(pk=conversation.pk).update(status=status)
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked.status = status
+        locked.save(update_fields=["status"])  # saved, not updated: the audit log records it
         conversation.refresh_from_db()
         if notice:
             _message_add(conversation, Message.Role.SYSTEM, notice)

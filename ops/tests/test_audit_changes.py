@@ -83,6 +83,31 @@ def test_an_api_role_change_records_the_role_before_and_after(alpha: TenantFixtu
     assert audit_verify().intact
 
 
+def test_revoked_api_keys_are_recorded_also_when_a_role_change_revokes_them(alpha: TenantFixture) -> None:
+    """Revoking a key, and the keys of a person demoted below admin, change rows the log must show."""
+    from tenants.models import ApiKey
+    from tenants.services import api_key_create
+
+    target = api_key_create(tenant=alpha.tenant, name="ci", scopes=["read"], created_by=alpha.owner).api_key
+    assert alpha.key_client().delete(f"/api/v1/api-keys/{target.pk}/").status_code in (200, 204)
+    key = f"tenants.apikey:{target.pk}"
+    entry = AuditEntry.objects.get()
+    target.refresh_from_db()
+    assert entry.before == {key: {"revoked_at": None}}
+    assert entry.after == {key: {"revoked_at": DjangoJSONEncoder().default(target.revoked_at)}}
+
+    member = make_member(alpha.tenant, Role.ADMIN)
+    theirs = api_key_create(tenant=alpha.tenant, name="theirs", scopes=["read"], created_by=member).api_key
+    membership = Membership.objects.get(user=member)
+    alpha.key_client().patch(f"/api/v1/members/{membership.pk}/", {"role": "viewer"}, content_type=JSON)
+    entry = AuditEntry.objects.order_by("-id").first()
+    assert entry is not None
+    assert set(entry.after) == {f"tenants.membership:{membership.pk}", f"tenants.apikey:{theirs.pk}"}
+    assert entry.before[f"tenants.apikey:{theirs.pk}"] == {"revoked_at": None}
+    assert ApiKey.objects.get(pk=theirs.pk).revoked_at is not None
+    assert audit_verify().intact
+
+
 def test_a_deletion_records_the_row_before_and_nothing_after(alpha: TenantFixture) -> None:
     member = make_member(alpha.tenant, Role.VIEWER)
     membership = Membership.objects.get(user=member)
