@@ -72,6 +72,10 @@ class ChangeSet:
         self.omitted = 0
         self._old_rows: dict[str, Values | None] = {}
 
+    def empty(self) -> bool:
+        """Nothing was created, changed or deleted (nor left uncounted)."""
+        return not self.objects and not self.omitted
+
     def full(self) -> bool:
         return len(self.objects) >= MAX_OBJECTS
 

@@ -213,7 +213,9 @@ class AuditMiddleware:
     tenant, what, from where, and the model instances it created, changed or deleted (before and
     after, redacted: ops.audit_changes). Request bodies are not stored (they hold passwords and
     personal data). The tracking endpoint's anonymous analytics beacons are not actions and are
-    skipped. A view that records its own entry (an export) is not recorded twice."""
+    skipped, and so is a page answering a form with 200 having changed nothing: that is the form
+    shown again with its errors (a successful form redirects). A view that records its own entry
+    (an export) is not recorded twice."""
 
     AUDITED = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     SKIPPED = ("/api/v1/public/track/",)
@@ -232,6 +234,9 @@ class AuditMiddleware:
             return self.get_response(request)
         with audit_capture() as changes:
             response = self.get_response(request)
-        if response.status_code < 400 and not getattr(request, "audit_recorded", False):
-            audit_record_request(request, status_code=response.status_code, changes=changes)
+        if response.status_code >= 400 or getattr(request, "audit_recorded", False):
+            return response
+        if response.status_code == 200 and changes.empty() and not request.path.startswith("/api/"):
+            return response  # a page's form shown again (invalid input, a refused sign-in): no action
+        audit_record_request(request, status_code=response.status_code, changes=changes)
         return response

@@ -64,6 +64,14 @@ def _form_data(response: Any) -> dict[str, Any]:
     return data
 
 
+def _whole_seconds(tenant: Tenant) -> None:
+    """The admin's time widget posts whole seconds: store the tenant's restriction time so, or an
+    unchanged form would change it."""
+    if tenant.restricted_after is not None:
+        whole = tenant.restricted_after.replace(microsecond=0)
+        Tenant.objects.filter(pk=tenant.pk).update(restricted_after=whole)
+
+
 # --- What a request changed -----------------------------------------------------------------------
 
 
@@ -203,9 +211,7 @@ def test_a_password_change_in_the_admin_shows_only_that_it_changed(alpha: Tenant
 
 
 def test_an_admin_change_of_a_tenants_name_records_it(alpha: TenantFixture) -> None:
-    if alpha.tenant.restricted_after is not None:  # the admin's time widget shows whole seconds
-        whole = alpha.tenant.restricted_after.replace(microsecond=0)
-        Tenant.objects.filter(pk=alpha.tenant.pk).update(restricted_after=whole)
+    _whole_seconds(alpha.tenant)
     staff = staff_client("ops@platform.in")
     url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
     data = _form_data(staff.get(url))
@@ -220,6 +226,21 @@ def test_an_admin_change_of_a_tenants_name_records_it(alpha: TenantFixture) -> N
         {key: {"name": "Alpha Traders Renamed"}},
     )
     assert audit_verify().intact
+
+
+def test_a_form_shown_again_or_a_refused_sign_in_is_not_an_action(alpha: TenantFixture) -> None:
+    """A page that answers a POST with 200 and changed nothing showed its form again (invalid input,
+    a wrong password): not recorded. The API's answers are recorded whatever they changed."""
+    _whole_seconds(alpha.tenant)
+    staff = staff_client("ops@platform.in")
+    url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
+    data = {**_form_data(staff.get(url)), "name": ""}
+    assert staff.post(url, data).status_code == 200  # "This field is required."
+    refused = Client(HTTP_HOST="localhost").post("/admin/login/", {"username": "root@platform.in", "password": "no"})
+    assert refused.status_code == 200
+    assert not AuditEntry.objects.exists()
+    staff.post(url, {**data, "name": "Alpha Renamed"})  # now valid: recorded
+    assert list(AuditEntry.objects.values_list("path", flat=True)) == [url]
 
 
 def test_an_admin_plan_edit_records_the_new_version(db: None) -> None:
