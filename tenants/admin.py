@@ -102,7 +102,9 @@ class TenantAdmin(PlatformOnlyAdmin):
     list_display = ("name", "schema_name", "status", "plan", "partner", "created_at")
     list_filter = ("status", "plan", "partner")
     search_fields = ("name", "slug", "schema_name")
-    readonly_fields = ("schema_name", "slug", "created_at")
+    # restricted_after is computed from the subscription (billing.services.subscriptions) and written
+    # there; an edit here would be overwritten, and the form's whole-second widget would cut it.
+    readonly_fields = ("schema_name", "slug", "created_at", "restricted_after")
     inlines = (DomainInline,)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:

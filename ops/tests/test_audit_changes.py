@@ -64,14 +64,6 @@ def _form_data(response: Any) -> dict[str, Any]:
     return data
 
 
-def _whole_seconds(tenant: Tenant) -> None:
-    """The admin's time widget posts whole seconds: store the tenant's restriction time so, or an
-    unchanged form would change it."""
-    if tenant.restricted_after is not None:
-        whole = tenant.restricted_after.replace(microsecond=0)
-        Tenant.objects.filter(pk=tenant.pk).update(restricted_after=whole)
-
-
 # --- What a request changed -----------------------------------------------------------------------
 
 
@@ -211,7 +203,6 @@ def test_a_password_change_in_the_admin_shows_only_that_it_changed(alpha: Tenant
 
 
 def test_an_admin_change_of_a_tenants_name_records_it(alpha: TenantFixture) -> None:
-    _whole_seconds(alpha.tenant)
     staff = staff_client("ops@platform.in")
     url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
     data = _form_data(staff.get(url))
@@ -231,7 +222,6 @@ def test_an_admin_change_of_a_tenants_name_records_it(alpha: TenantFixture) -> N
 def test_a_form_shown_again_or_a_refused_sign_in_is_not_an_action(alpha: TenantFixture) -> None:
     """A page that answers a POST with 200 and changed nothing showed its form again (invalid input,
     a wrong password): not recorded. The API's answers are recorded whatever they changed."""
-    _whole_seconds(alpha.tenant)
     staff = staff_client("ops@platform.in")
     url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
     data = {**_form_data(staff.get(url)), "name": ""}
