@@ -55,6 +55,9 @@ class AISettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "AI settings"
+
     def __str__(self) -> str:
         return "AI settings"
 
@@ -207,6 +210,7 @@ class GenerationBatch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "generation batches"
         ordering = ("-created_at", "-id")
 
     def __str__(self) -> str:

@@ -472,6 +472,7 @@ class CreditEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "credit entries"
         ordering = ("-created_at", "-id")
         constraints: ClassVar = [
             models.UniqueConstraint(
@@ -518,6 +519,7 @@ class DunningRecovery(models.Model):
     notices_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name_plural = "dunning recoveries"
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["subscription", "episode_start"], name="dunning_recovery_once")
         ]

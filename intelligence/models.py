@@ -271,6 +271,9 @@ class DataSettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "data settings"
+
     def __str__(self) -> str:
         return "Data settings"
 

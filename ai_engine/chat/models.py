@@ -28,6 +28,7 @@ class ChatSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = "chat settings"
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=models.Q(history_messages__gte=1, history_messages__lte=20), name="chat_history_1_to_20"
