@@ -1,6 +1,8 @@
 """URL patterns served on every host: probes, API reference, admin, password reset."""
 
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -37,7 +39,15 @@ password_reset_patterns = [
     ),
 ]
 
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask every host for /favicon.ico (the admin's pages name no icon): send the static one."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("api/v1/schema/", SpectacularAPIView.as_view(urlconf="suresh_ai.urls_api"), name="api-schema"),

@@ -40,6 +40,17 @@ def test_landing_and_signup_create_a_working_workspace(db: None) -> None:
     assert "Turn on two-factor sign-in" in home
 
 
+def test_every_host_has_an_icon(alpha: TenantFixture) -> None:
+    """Pages name the static icon; /favicon.ico (asked for by browsers, also on admin pages) leads there."""
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg")
+    for host in ("localhost", alpha.host):
+        response = Client(HTTP_HOST=host).get("/favicon.ico")
+        assert (response.status_code, response["Location"]) == (301, "/static/favicon.svg")
+    assert b'<link rel="icon" href="/static/favicon.svg"' in Client(HTTP_HOST="localhost").get("/").content
+
+
 def test_signup_shows_field_errors_and_creates_nothing(db: None) -> None:
     public = Client(HTTP_HOST="localhost")
     response = public.post("/signup/", {"company": "X", "slug": "alpha", "email": "new@x.in", "password": "short"})
