@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,6 +59,13 @@ def test_commands_report_progress(committed: Committed, django_db_blocker: Any) 
             call_command("backup_restore", "999999", "--database", "x")
         with pytest.raises(CommandError, match="needs a target database"):
             call_command("backup_restore", str(backup.pk))
+        lone = Path(backup.file_path).with_name("copied-without-sidecar.dump")
+        shutil.copy(backup.file_path, lone)
+        err = StringIO()
+        with pytest.raises(CommandError, match="is not a schema name"):
+            call_command("backup_restore", str(lone), "--schema", "Bad-Name", stderr=err)
+        assert "No copied-without-sidecar.dump.sha256 beside the file" in err.getvalue()
+        lone.unlink()
 
 
 def test_one_backup_at_a_time(committed: Committed, django_db_blocker: Any, eager_tasks: None) -> None:

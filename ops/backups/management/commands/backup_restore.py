@@ -37,6 +37,14 @@ class Command(BaseCommand):
             source = found
         else:
             source = Path(source_arg)
+            sidecar = source.with_name(source.name + ".sha256")
+            if source.is_file() and not sidecar.exists():
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"No {sidecar.name} beside the file: its checksum cannot be checked. (The off-site "
+                        "copy's SHA-256 is in its object metadata; an encrypted file is still authenticated.)"
+                    )
+                )
         database, schema = options["database"], options["schema"]
         if options["replace"] and not options["noinput"]:
             target = database or pg.current_database()
