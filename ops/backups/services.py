@@ -444,10 +444,17 @@ def backup_verify(backup: Backup, *, progress: Progress | None = None) -> Verifi
                         progress=lambda done, total: _report(backup, progress, "restoring", done, total, last),
                     )
                     seconds = round(time.monotonic() - started, 3)
+                    _save(backup, phase="comparing", progress=0.0)
+                    counted = [0]
+
+                    def table_done() -> None:
+                        counted[0] += 1
+                        _report(backup, progress, "comparing", counted[0], max(backup.table_count, counted[0]), last)
+
                     with pg.connect(scratch) as conn:
                         conn.set_session(readonly=True)
                         pg.stable_text(conn)
-                        actual = pg.figures(conn)
+                        actual = pg.figures(conn, on_table=table_done)
                 finally:
                     pg.database_drop(scratch)
             problems = pg.figures_compare(backup.figures, actual)

@@ -54,6 +54,7 @@ def test_commands_report_progress(committed: Committed, django_db_blocker: Any) 
         call_command("backup_verify", str(backup.pk), stdout=out, stderr=err)
         assert f"Backup {backup.pk} verified: {backup.table_count} tables" in out.getvalue()
         assert "restoring" in err.getvalue()
+        assert "comparing" in err.getvalue()
         assert "items" in err.getvalue()
         with pytest.raises(CommandError, match="No succeeded backup 999999"):
             call_command("backup_restore", "999999", "--database", "x")
