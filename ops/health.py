@@ -56,17 +56,58 @@ def _broker() -> None:
 
 
 def _migrations() -> None:
-    """Public-schema migrations all applied (cached for a minute once true: the graph is costly to load)."""
+    """Every migration applied in the public schema, and in the template and every tenant's schema
+    (a deploy whose migrate_schemas stopped part-way leaves some workspaces on the old tables).
+    Cached for a minute once true: the graph is costly to load."""
     global _migrations_ok_until
     if time.monotonic() < _migrations_ok_until:
         return
     connection = connections[DEFAULT_DB_ALIAS]
     db().set_schema_to_public()
     executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    leaves = executor.loader.graph.leaf_nodes()
+    plan = executor.migration_plan(leaves)
     if plan:
-        raise RuntimeError(f"{len(plan)} migrations not applied")
+        raise CheckFailed(f"{len(plan)} migrations not applied in the public schema")
+    behind = _schemas_behind(leaves)
+    if behind:
+        shown = ", ".join(behind[:5]) + (f" and {len(behind) - 5} more" if len(behind) > 5 else "")
+        raise CheckFailed(f"migrations not applied in {len(behind)} tenant schema(s): {shown}")
     _migrations_ok_until = time.monotonic() + 60
+
+
+def _schemas_behind(leaves: list[tuple[str, str]]) -> list[str]:
+    """Tenant schemas (and the template) whose django_migrations lacks one of the graph's leaves:
+    one statement over every schema (migrate_schemas records every app's migrations in each)."""
+    from tenants.models import Tenant
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    schemas = sorted(
+        Tenant.objects.exclude(schema_name=settings.PUBLIC_SCHEMA_NAME).values_list("schema_name", flat=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'django_migrations'"
+            " AND table_schema = ANY(%s)",
+            [[*schemas, settings.TENANT_TEMPLATE_SCHEMA]],
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        missing_table = [s for s in schemas if s not in present]
+        checked = sorted(present)
+        if not checked:
+            return missing_table
+        # Schema names come from our tenant table and django-tenants' name rule, and are quoted.
+        quote = connection.ops.quote_name
+        union = " UNION ALL ".join(
+            f"SELECT %s, count(*) FROM {quote(schema)}.django_migrations WHERE (app, name) IN %s"  # noqa: S608
+            for schema in checked
+        )
+        params: list[str | tuple[tuple[str, str], ...]] = []
+        for schema in checked:
+            params += [schema, tuple(leaves)]
+        cursor.execute(union, params)
+        short = [schema for schema, count in cursor.fetchall() if count < len(leaves)]
+    return sorted(missing_table + short)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

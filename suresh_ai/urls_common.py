@@ -40,7 +40,6 @@ password_reset_patterns = [
 ]
 
 
-
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """Browsers ask every host for /favicon.ico (the admin's pages name no icon): send the static one."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
