@@ -43,14 +43,22 @@ class BaseListAPIView(ThrottleFirstMixin, generics.ListAPIView):  # type: ignore
 
 
 class StrictSerializerMixin:
-    """Reject fields the serializer does not know, instead of silently ignoring them."""
+    """Reject fields the serializer does not know, instead of silently ignoring them, and numbers or
+    booleans sent for text (DRF's CharField would store 42 as "42")."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            known = set(self.fields)  # type: ignore[attr-defined]
-            unknown = sorted(set(data) - known)
+            fields = self.fields  # type: ignore[attr-defined]
+            unknown = sorted(set(data) - set(fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            not_text = [
+                name
+                for name, value in data.items()
+                if isinstance(fields[name], serializers.CharField) and value is not None and not isinstance(value, str)
+            ]
+            if not_text:
+                raise serializers.ValidationError({name: ["Not a valid string."] for name in not_text})
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

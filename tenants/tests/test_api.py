@@ -202,6 +202,8 @@ def test_malformed_json(alpha: TenantFixture) -> None:
         ("/api/v1/api-keys/", {"name": "x", "scopes": ["read"], "expires_at": "soon"}, "expires_at"),
         ("/api/v1/api-keys/", {"name": "x", "scopes": ["read"], "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
         ("/api/v1/api-keys/", {"name": "", "scopes": ["read"]}, "name"),
+        ("/api/v1/api-keys/", {"name": 42, "scopes": ["read"]}, "name"),  # text, not a number stored as "42"
+        ("/api/v1/api-keys/", {"name": True, "scopes": ["read"]}, "name"),
     ],
 )
 def test_wrong_types_name_the_field(alpha: TenantFixture, path: str, payload: dict, field: str) -> None:  # type: ignore[type-arg]

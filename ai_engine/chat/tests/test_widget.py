@@ -97,6 +97,8 @@ def test_the_visitor_asks_for_a_person(alpha: TenantFixture, llm: FakeLLM) -> No
     client = widget_client(alpha, key)
     started = _start(client)
     token = {"HTTP_X_VISITOR_TOKEN": started["visitor_token"]}
+    number = client.post(f"{START}{started['id']}/messages/", {"content": 42}, content_type=JSON, **token)
+    assert (number.status_code, number.json()["detail"]) == (400, {"content": ["Not a valid string."]})
     response = client.post(f"{START}{started['id']}/handoff/", {}, content_type=JSON, **token)
     assert response.status_code == 200
     assert response.json()["status"] == "handoff"
