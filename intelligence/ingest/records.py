@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from intelligence.ingest.channels import CHANNELS
 from intelligence.models import Order, Payment
-from suresh_ai.api.serializers import StrictIntegerField
+from suresh_ai.api.serializers import IdentifierField, StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 MAX_BATCH = 1000
@@ -26,7 +26,7 @@ class Record(StrictSerializerMixin, serializers.Serializer[Any]):
 
 
 class CustomerRecord(Record):
-    external_id = serializers.CharField(max_length=128)
+    external_id = IdentifierField(max_length=128)
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
@@ -35,7 +35,7 @@ class CustomerRecord(Record):
 
 
 class ProductRecord(Record):
-    sku = serializers.CharField(max_length=64)
+    sku = IdentifierField(max_length=64)
     name = serializers.CharField(max_length=300)
     category = serializers.CharField(required=False, allow_blank=True, max_length=120)
     price_paise = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_PAISE)
@@ -43,15 +43,15 @@ class ProductRecord(Record):
 
 
 class OrderItemRecord(Record):
-    sku = serializers.CharField(max_length=64)
+    sku = IdentifierField(max_length=64)
     name = serializers.CharField(required=False, allow_blank=True, max_length=300)
     quantity = StrictIntegerField(min_value=1, max_value=100_000, default=1)
     unit_price_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
 
 
 class OrderRecord(Record):
-    external_id = serializers.CharField(max_length=128)
-    customer_id = serializers.CharField(max_length=128, help_text="The customer's external id.")
+    external_id = IdentifierField(max_length=128)
+    customer_id = IdentifierField(max_length=128, help_text="The customer's external id.")
     status = serializers.ChoiceField(choices=Order.Status.choices, default=Order.Status.CREATED)
     currency = serializers.RegexField(r"^[A-Z]{3}$", default="INR")
     total_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
@@ -73,8 +73,8 @@ class OrderRecord(Record):
 class PaymentRecord(Record):
     razorpay_payment_id = serializers.CharField(max_length=64)
     razorpay_order_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    order_id = serializers.CharField(required=False, allow_blank=True, max_length=128, help_text="Order external id.")
-    customer_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
+    order_id = IdentifierField(required=False, allow_blank=True, max_length=128, help_text="Order external id.")
+    customer_id = IdentifierField(required=False, allow_blank=True, max_length=128)
     status = serializers.ChoiceField(choices=Payment.Status.choices)
     method = serializers.CharField(required=False, allow_blank=True, max_length=20)
     bank = serializers.CharField(required=False, allow_blank=True, max_length=40)
@@ -105,9 +105,9 @@ def _url(value: str) -> None:
 
 
 class EventRecord(Record):
-    event_id = serializers.CharField(max_length=64)
+    event_id = IdentifierField(max_length=64)
     name = serializers.RegexField(r"^[A-Za-z0-9_.:\- ]{1,64}$", help_text="e.g. page_view, sign_up, add_to_cart.")
-    customer_id = serializers.CharField(required=False, allow_blank=True, max_length=128)
+    customer_id = IdentifierField(required=False, allow_blank=True, max_length=128)
     anonymous_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     session_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     properties = serializers.DictField(required=False)

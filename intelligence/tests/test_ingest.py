@@ -203,3 +203,35 @@ def test_out_of_range_money_and_nul_characters_are_row_errors(alpha: TenantFixtu
         (0, "properties.k"),
         (1, "revenue_paise"),
     ]
+
+
+def test_numeric_ids_are_taken_as_text_other_numbers_for_text_are_row_errors(alpha: TenantFixture) -> None:
+    """Stores send numeric ids (Shopify's 4500123): taken as their decimal text, once. A number for
+    a name or a phone, or a decimal or boolean id, is a row error naming the field."""
+    customers = [
+        {"external_id": 4500123, "name": "Numeric id"},
+        {"external_id": "c-2", "name": 42},
+        {"external_id": "c-3", "phone": 9876543210},
+        {"external_id": 1.5},
+        {"external_id": True},
+    ]
+    body = _send(alpha, "customers", customers).json()
+    assert body["created"] == 1
+    assert [(e["index"], e["field"], e["reason"]) for e in body["errors"]] == [
+        (1, "name", "Not a valid string."),
+        (2, "phone", "Not a valid string."),
+        (3, "external_id", "Not a valid string."),
+        (4, "external_id", "Not a valid string."),
+    ]
+    order = {
+        **ORDERS[0],
+        "external_id": 77,
+        "customer_id": 4500123,
+        "items": [{"sku": 500, "unit_price_paise": 49_900}],
+    }
+    assert _send(alpha, "orders", [order]).json()["created"] == 1
+    assert _send(alpha, "orders", [{**order, "external_id": "77"}]).json()["unchanged"] == 1  # the same order
+    with schema_context(alpha.tenant.schema_name):
+        assert list(Customer.objects.values_list("external_id", flat=True)) == ["4500123"]
+        assert Order.objects.get().customer.external_id == "4500123"
+        assert OrderItem.objects.get().sku == "500"

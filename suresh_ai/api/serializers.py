@@ -76,3 +76,13 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
+
+
+class IdentifierField(serializers.CharField):
+    """An id from the sender's own system: text, or a whole number taken as its decimal text (carts
+    and stores often send numeric ids). Other numbers and booleans are refused like any text field."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if type(data) is int:
+            data = str(data)
+        return super().to_internal_value(data)

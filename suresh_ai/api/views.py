@@ -8,6 +8,8 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from suresh_ai.api.serializers import IdentifierField
+
 
 class ThrottleFirstMixin:
     """DRF checks permissions before throttles; we throttle first so 401s and 403s count as well."""
@@ -55,7 +57,10 @@ class StrictSerializerMixin:
             not_text = [
                 name
                 for name, value in data.items()
-                if isinstance(fields[name], serializers.CharField) and value is not None and not isinstance(value, str)
+                if isinstance(fields[name], serializers.CharField)
+                and value is not None
+                and not isinstance(value, str)
+                and not (isinstance(fields[name], IdentifierField) and type(value) is int)
             ]
             if not_text:
                 raise serializers.ValidationError({name: ["Not a valid string."] for name in not_text})
