@@ -168,12 +168,20 @@ def first_error(detail: Any, prefix: str = "") -> tuple[str, str]:
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
 
 
+def _whole_number_as_text(value: Any) -> Any:
+    """Ids may be whole numbers, taken as their decimal text (like IdentifierField on the DRF path)."""
+    return str(value) if type(value) is int else value
+
+
+Identifier = pydantic.BeforeValidator(_whole_number_as_text)
+
+
 class EventIn(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    event_id: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=64)]
+    event_id: Annotated[str, Identifier, pydantic.StringConstraints(min_length=1, max_length=64)]
     name: str
-    customer_id: Annotated[str, pydantic.StringConstraints(max_length=128)] = ""
+    customer_id: Annotated[str, Identifier, pydantic.StringConstraints(max_length=128)] = ""
     anonymous_id: Annotated[str, pydantic.StringConstraints(max_length=64)] = ""
     session_id: Annotated[str, pydantic.StringConstraints(max_length=64)] = ""
     properties: dict[str, Any] = pydantic.Field(default_factory=dict)

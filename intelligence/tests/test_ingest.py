@@ -235,3 +235,10 @@ def test_numeric_ids_are_taken_as_text_other_numbers_for_text_are_row_errors(alp
         assert list(Customer.objects.values_list("external_id", flat=True)) == ["4500123"]
         assert Order.objects.get().customer.external_id == "4500123"
         assert OrderItem.objects.get().sku == "500"
+    event = {"event_id": 9001, "name": "page_view", "customer_id": 4500123, "occurred_at": "2026-11-01T00:00:00Z"}
+    assert _send(alpha, "events", [event]).json()["created"] == 1
+    assert _send(alpha, "events", [{**event, "event_id": "9001"}]).json()["unchanged"] == 1
+    flawed = _send(alpha, "events", [{**event, "event_id": 9002, "customer_id": 1.5}]).json()
+    assert [e["field"] for e in flawed["detail"]["errors"]] == ["customer_id"]  # none valid: a 400
+    with schema_context(alpha.tenant.schema_name):
+        assert list(Event.objects.values_list("event_id", "customer__external_id")) == [("9001", "4500123")]
