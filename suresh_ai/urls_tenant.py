@@ -45,6 +45,7 @@ urlpatterns = [
     path("ai/chat/", chat_pages.inbox, name="chat-inbox"),
     path("ai/chat/<int:pk>/", chat_pages.conversation, name="chat-conversation"),
     path("ai/chat/knowledge/", chat_pages.knowledge, name="chat-knowledge"),
+    path("ai/chat/knowledge/<int:pk>/", chat_pages.knowledge_edit, name="chat-knowledge-edit"),
     path("ai/chat/knowledge/<int:pk>/delete/", chat_pages.knowledge_delete, name="chat-knowledge-delete"),
     path("ai/chat/settings/", chat_pages.chat_settings, name="chat-settings"),
     path("ai/chat/settings/rotate-key/", chat_pages.rotate_site_key, name="chat-settings-rotate"),

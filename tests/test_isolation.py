@@ -283,6 +283,7 @@ def test_web_pages_refuse_other_tenants_objects(alpha: TenantFixture, beta: Tena
         ("/team/invitations/{invitation}/revoke/", {}),
         ("/api-keys/{key}/revoke/", {}),
         ("/ai/chat/{chat_conversation}/", {"action": "close"}),
+        ("/ai/chat/knowledge/{chat_source}/", {"question": "Gift-wrap?", "answer": "Yes.", "status": "disabled"}),
         ("/ai/chat/knowledge/{chat_source}/delete/", {}),
         ("/team/{member}/remove/", {}),
     ]

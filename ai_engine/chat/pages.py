@@ -64,6 +64,30 @@ class ProductForm(forms.Form):
     url = forms.URLField(max_length=500, required=False, label="Product page URL", assume_scheme="https")
 
 
+def _use_field() -> forms.ChoiceField:
+    return forms.ChoiceField(choices=KnowledgeSource.Status.choices, label="Use in answers")
+
+
+class FaqEditForm(FaqForm):
+    status = _use_field()
+
+
+class ProductEditForm(ProductForm):
+    status = _use_field()
+
+
+class DocumentEditForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    status = _use_field()
+
+
+EDIT_FORMS: dict[str, type[forms.Form]] = {
+    KnowledgeSource.Kind.FAQ: FaqEditForm,
+    KnowledgeSource.Kind.PRODUCT: ProductEditForm,
+    KnowledgeSource.Kind.DOCUMENT: DocumentEditForm,
+}
+
+
 class SettingsForm(forms.Form):
     allowed_origins = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -177,6 +201,32 @@ def _knowledge_add(action: str | None, faq: FaqForm, document: DocumentForm, pro
         form_apply_errors(form, exc)
         return ""
     return f"Added “{source.title}”."
+
+
+@chat_page(Role.ANALYST)
+@require_http_methods(["GET", "POST"])
+def knowledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change an entry: an FAQ's question and answer, a product's details, a document's title, and
+    whether the bot uses it (a disabled entry is kept but never cited)."""
+    source = KnowledgeSource.objects.filter(pk=pk).first()
+    if source is None:
+        return render(request, "errors/404.html", {"message": "No such source."}, status=404)
+    form_class = EDIT_FORMS[source.kind]
+    initial = {name: getattr(source, "title" if name == "name" else name) for name in form_class.base_fields}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if "name" in data:  # a product's name is its title
+            data["title"] = data.pop("name")
+        try:
+            services.knowledge_source_update(source=source, data=data)
+        except ApplicationError as exc:
+            form_apply_errors(form, exc)
+        else:
+            messages.success(request, f"Saved “{source.title}”.")
+            return redirect("chat-knowledge")
+    status = 400 if form.errors else 200
+    return render(request, "chat/knowledge_edit.html", {"source": source, "form": form}, status=status)
 
 
 @chat_page(Role.ANALYST)

@@ -164,6 +164,40 @@ def test_the_pages_add_knowledge_reply_and_configure(alpha: TenantFixture) -> No
     assert "Open on Sunday?" in html
     assert "hours.md" in html
     with schema_context(alpha.tenant.schema_name):
+        faq = KnowledgeSource.objects.get(kind="faq", title="Open on Sunday?")
+        document = KnowledgeSource.objects.get(kind="document")
+    edit = f"/ai/chat/knowledge/{faq.pk}/"
+    assert f'href="{edit}"' in html
+    assert 'value="Open on Sunday?"' in page.get(edit).content.decode()
+    blank = page.post(edit, {"question": "", "answer": "No.", "status": "ready"})
+    assert blank.status_code == 400
+    changed = {"question": "Open on Sundays?", "answer": "Yes, ten to two.", "status": "ready"}
+    assert page.post(edit, changed).status_code == 302
+    answer = page.get("/ai/chat/knowledge/", {"q": "open on sunday"}).content.decode()
+    assert "Yes, ten to two." in answer  # the new answer is what the bot finds
+    assert page.post(edit, {**changed, "status": "disabled"}).status_code == 302
+    assert (
+        "this question would go to a person"
+        in page.get("/ai/chat/knowledge/", {"q": "open on sunday"}).content.decode()
+    )
+    assert page.post(edit, {**changed, "status": "ready"}).status_code == 302  # used again
+    assert "Yes, ten to two." in page.get("/ai/chat/knowledge/", {"q": "open on sunday"}).content.decode()
+    renamed = page.post(f"/ai/chat/knowledge/{document.pk}/", {"title": "Opening hours", "status": "ready"})
+    assert renamed.status_code == 302
+    assert (
+        page.post(f"/ai/chat/knowledge/{document.pk}/", {"title": "x", "answer": "y", "status": "ready"}).status_code
+        == 302
+    )
+    with schema_context(alpha.tenant.schema_name):
+        document.refresh_from_db()
+        assert (document.title, document.answer) == ("x", "")  # a document has no answer to set
+    assert page.post("/ai/chat/knowledge/", {"action": "product", "product-name": "Lime pickle"}).status_code == 302
+    with schema_context(alpha.tenant.schema_name):
+        lime = KnowledgeSource.objects.get(kind="product")
+    product = {"name": "Lime pickle 500 g", "sku": "LIME-500", "price_paise": 18_000, "description": "", "url": ""}
+    assert page.post(f"/ai/chat/knowledge/{lime.pk}/", {**product, "status": "ready"}).status_code == 302
+    assert "₹180" in page.get("/ai/chat/knowledge/", {"q": "lime pickle price"}).content.decode()
+    with schema_context(alpha.tenant.schema_name):
         conversation = services.conversation_start(channel="widget", origin="https://shop.alpha.in").conversation
         Message.objects.create(conversation=conversation, role="user", content="Where is my order?")
     inbox = page.get("/ai/chat/").content.decode()
