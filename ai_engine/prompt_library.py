@@ -231,6 +231,7 @@ BUILTINS: tuple[BuiltinTemplate, ...] = (
         max_tokens=120,
         min_words=5,
         max_words=40,
+        extra={"line_chars": [["headline", 30], ["description", 90]]},
     ),
     BuiltinTemplate(
         key="campaign_copy",
@@ -254,6 +255,15 @@ BUILTINS: tuple[BuiltinTemplate, ...] = (
         max_tokens=400,
         min_words=5,
         max_words=160,
+        extra={
+            "channel_var": "channel",
+            "channel_limits": {
+                "sms": {"max_chars": 160},
+                "push": {"max_chars": 160},
+                "whatsapp": {"max_words": 60},
+                "email": {"max_words": 150},
+            },
+        },
     ),
     BuiltinTemplate(
         key="faq_answer",

@@ -4,7 +4,10 @@ the written rubric the optional LLM judge scores against.
 Checks and weights (the score is 10 x the weight of what passed / the weight of what applied):
 - mentions (3): every variable marked ``mention`` appears in the output (case-insensitive);
 - length (2): word count within the template's [min_words, max_words] (a summary's requested
-  max_words, a blog post's requested word_count when given), characters within max_chars;
+  max_words, a blog post's requested word_count when given, a campaign channel's limit: SMS and
+  push 160 characters, WhatsApp 60 words, email 150 words), characters within max_chars, and
+  each line within its limit where the template sets one (an ad: headline 30 characters,
+  description 90, as Google's responsive search ads allow);
 - format (2): email = a "Subject:" first line (bold allowed) and a body; markdown = a "# " title and a "## "
   section; social = within max_chars; json = one object with the template's keys; plain = no
   Markdown headings;
@@ -71,9 +74,17 @@ def _mentions(text: str, template: Any, values: dict[str, Any]) -> Check | None:
     return Check("mentions", 3, 0.0 if missing else 1.0, detail)
 
 
+def _channel_limits(template: Any, values: dict[str, Any]) -> dict[str, int]:
+    """The limits of the channel this request writes for (``channel_limits`` keyed by the value of
+    the ``channel_var`` variable), e.g. {"max_chars": 160} for an SMS."""
+    channel = values.get(template.extra.get("channel_var", ""))
+    limits: dict[str, dict[str, int]] = template.extra.get("channel_limits", {})
+    return limits.get(channel, {}) if isinstance(channel, str) else {}
+
+
 def _word_limits(template: Any, values: dict[str, Any]) -> tuple[int | None, int | None]:
     """The template's word range, narrowed by what this request asked for: a summary's
-    ``max_words`` (10% slack), a blog post's ``word_count`` (60%-140%)."""
+    ``max_words`` (10% slack), a blog post's ``word_count`` (60%-140%), the channel's word limit."""
     low, high = template.min_words, template.max_words
     asked_max = values.get(template.extra.get("max_words_var", ""))
     if isinstance(asked_max, int):
@@ -81,7 +92,24 @@ def _word_limits(template: Any, values: dict[str, Any]) -> tuple[int | None, int
     target = values.get(template.extra.get("target_words_var", ""))
     if isinstance(target, int):
         low, high = int(target * 0.6), int(target * 1.4)
-    return low, high
+    return low, _channel_limits(template, values).get("max_words", high)
+
+
+LINE_LABEL = re.compile(r"^(?:[*_]{0,2})(headline|description)\s*:\s*(?:[*_]{0,2})\s*", re.IGNORECASE)
+
+
+def _line_problems(text: str, template: Any) -> list[str]:
+    """Lines over their limit (``line_chars``: [[name, limit], ...] for the first lines); a label
+    such as "Headline:" does not count towards it."""
+    limits = template.extra.get("line_chars", [])
+    lines = [LINE_LABEL.sub("", line.strip()).strip() for line in text.strip().splitlines() if line.strip()]
+    problems = []
+    for i, (name, limit) in enumerate(limits):
+        if i >= len(lines):
+            problems.append(f"no {name} line")
+        elif len(lines[i]) > limit:
+            problems.append(f"{name} {len(lines[i])} characters, more than {limit}")
+    return problems
 
 
 def _length(text: str, template: Any, values: dict[str, Any]) -> Check | None:
@@ -94,9 +122,11 @@ def _length(text: str, template: Any, values: dict[str, Any]) -> Check | None:
         problems.append(f"{words} words, more than {high}")
     # A social post's characters are its format check; counted once, there.
     max_chars = template.max_chars if template.output_format != "social" else None
+    max_chars = _channel_limits(template, values).get("max_chars", max_chars)
     if max_chars and len(text) > max_chars:
         problems.append(f"{len(text)} characters, more than {max_chars}")
-    if not (low or high or max_chars):
+    problems += _line_problems(text, template)
+    if not (low or high or max_chars or template.extra.get("line_chars")):
         return None
     return Check("length", 2, 0.0 if problems else 1.0, "; ".join(problems) or f"{words} words")
 

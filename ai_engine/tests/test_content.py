@@ -340,6 +340,38 @@ def test_quality_follows_the_request_and_plain_typography(alpha: TenantFixture, 
     assert blank.json()["detail"] == {"variables.customer_name": ["Customer's first name: required."]}
 
 
+def test_campaign_channels_and_ad_lines_have_their_limits(alpha: TenantFixture, llm: FakeLLM) -> None:
+    """SMS and push 160 characters, WhatsApp 60 words, email 150 words; an ad's headline 30
+    characters and description 90 (a "Headline:" label does not count)."""
+    campaign = {"business_name": "Alpha", "campaign_name": "Diwali", "goal": "Sell sweets", "audience": "Regulars"}
+
+    def length(template: str, variables: dict[str, Any], reply: str) -> dict[str, Any]:
+        llm.replies[SHORT] = reply
+        body = {"template": template, "variables": variables}
+        data = alpha.key_client().post("/api/v1/ai/generations/", body, content_type=JSON).json()
+        return next(c for c in data["quality_checks"] if c["name"] == "length")  # type: ignore[no-any-return]
+
+    sms = (
+        "Diwali sweets are here at Alpha: order today and get them delivered fresh to your door. " * 2
+    )  # 175 characters
+    assert length("campaign_copy", {**campaign, "channel": "sms"}, sms.strip())["detail"] == (
+        "175 characters, more than 160"
+    )
+    assert length("campaign_copy", {**campaign, "channel": "email"}, sms.strip())["passed"] == 1.0
+    whatsapp = " ".join(["Sweets"] * 70)
+    assert length("campaign_copy", {**campaign, "channel": "whatsapp"}, whatsapp)["detail"] == (
+        "70 words, more than 60"
+    )
+    ad = {"business_name": "Alpha", "product_name": "Mango pickle", "platform": "google", "audience": "Foodies"}
+    good = "**Headline:** Fresh mango pickle\nDescription: Hand-cut mangoes in cold-pressed oil, delivered in 2 days."
+    assert length("ad_copy", ad, good)["passed"] == 1.0
+    long_head = "Grandma's famous fresh mango pickle now\nHand-cut mangoes in cold-pressed oil."
+    # (other audiences: the same request again would be answered from the gateway's cache)
+    assert length("ad_copy", {**ad, "audience": "Cooks"}, long_head)["detail"] == "headline 39 characters, more than 30"
+    one_line = "Fresh mango pickle for you"
+    assert length("ad_copy", {**ad, "audience": "Hosts"}, one_line)["detail"] == "no description line"
+
+
 def test_a_stopped_batch_resumes_and_long_batches_run_in_slices(
     alpha: TenantFixture, llm: FakeLLM, eager_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
