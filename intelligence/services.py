@@ -395,7 +395,7 @@ def import_run(*, job_id: int) -> ImportJob:
     """Import a stored CSV in chunks of 1,000 rows through ``records_ingest`` (so the same rules,
     idempotency and per-record errors apply), saving progress after each chunk. A rerun (worker
     restart) starts again from the top; the upserts make that harmless."""
-    from intelligence.ingest.csvfiles import csv_rows
+    from intelligence.ingest.csvfiles import csv_reason, csv_rows
 
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
@@ -417,7 +417,8 @@ def import_run(*, job_id: int) -> ImportJob:
         job.error_count += len(result.errors)
         room = MAX_STORED_ERRORS - len(job.errors)
         job.errors += [
-            {"row": chunk[e["index"]][0], "field": e["field"], "reason": e["reason"]} for e in result.errors[:room]
+            {"row": chunk[e["index"]][0], "field": e["field"], "reason": csv_reason(e["field"], e["reason"])}
+            for e in result.errors[:room]
         ]
         job.save(update_fields=["processed_rows", "created", "updated", "unchanged", "error_count", "errors"])
         chunk.clear()

@@ -49,6 +49,22 @@ def _value(name: str, text: str) -> Any:
     return text.strip()
 
 
+# What a CSV cell's author should write, for the batch API's messages about a value's JSON type
+# (the cell's text reached it as it was because it did not parse).
+CELL_FORMATS = {
+    "items": "Write items as SKU:QUANTITY:UNIT_PRICE_PAISE, entries separated by ';' (e.g. MP-500:2:24950).",
+    "attributes": 'Write a JSON object, e.g. {"tier": "gold"}.',
+    "properties": 'Write a JSON object, e.g. {"sku": "MP-500"}.',
+}
+
+
+def csv_reason(field: str, reason: str) -> str:
+    """The batch API's reason for a field, told in the CSV's terms where the cell has a format."""
+    if field in CELL_FORMATS and reason.startswith("Expected a "):
+        return CELL_FORMATS[field]
+    return reason
+
+
 def csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, Any]]]]:
     """(normalised headers, iterator of (line number, record)); refuses a file that is not UTF-8
     text with a header row."""

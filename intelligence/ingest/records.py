@@ -150,8 +150,9 @@ def first_error(detail: Any, prefix: str = "") -> tuple[str, str]:
     """(field path, reason) of the first problem in a DRF error structure: items.2.sku etc."""
     if isinstance(detail, dict):
         name, value = next(iter(detail.items()))
-        field = "record" if name == "non_field_errors" else name
-        return first_error(value, f"{prefix}{field}.")
+        if name == "non_field_errors":  # about the whole record, or the whole nested field (items)
+            return first_error(value, prefix or "record.")
+        return first_error(value, f"{prefix}{name}.")
     if isinstance(detail, list):
         for index, value in enumerate(detail):
             if value:

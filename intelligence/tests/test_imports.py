@@ -17,6 +17,7 @@ ORDERS_CSV = (
     b"o-2,c-2,paid,lots,2026-11-02T10:00:00Z,,\n"
     b"o-3,c-1,created,10000,2026-11-03T10:00:00Z,,LIME:1:10000;SALT:x:5\n"
     b"o-4,c-3,paid,5000,2026-11-04T10:00:00Z,2026-11-04T10:01:00Z,\n"
+    b"o-5,c-3,paid,5000,2026-11-05T10:00:00Z,,MANGO-500 x 2\n"
 )
 
 
@@ -32,15 +33,16 @@ def test_an_import_reports_rows_with_errors_and_lands_the_rest(
     with django_capture_on_commit_callbacks(execute=True):
         response = _upload(alpha, ORDERS_CSV)
     assert response.status_code == 202, response.content
-    assert (response.json()["total_rows"], response.json()["status"]) == (4, "queued")
+    assert (response.json()["total_rows"], response.json()["status"]) == (5, "queued")
     job = alpha.key_client().get(f"/api/v1/data/imports/{response.json()['id']}/").json()
-    assert (job["status"], job["processed_rows"], job["progress"]) == ("done", 4, 1.0)
-    assert (job["created"], job["error_count"]) == (2, 2)
+    assert (job["status"], job["processed_rows"], job["progress"]) == ("done", 5, 1.0)
+    assert (job["created"], job["error_count"]) == (2, 3)
     report = alpha.key_client().get(f"/api/v1/data/imports/{job['id']}/errors.csv").content.decode()
     assert report.splitlines() == [
         "row,field,reason",
         "4,total_paise,A valid integer is required.",  # line 4 of the file (a blank line 3 is skipped)
         "5,items.1.quantity,A valid integer is required.",
+        "7,items,\"Write items as SKU:QUANTITY:UNIT_PRICE_PAISE, entries separated by ';' (e.g. MP-500:2:24950).\"",
     ]
     with schema_context(alpha.tenant.schema_name):
         assert sorted(Order.objects.values_list("external_id", flat=True)) == ["o-1", "o-4"]
@@ -51,7 +53,7 @@ def test_an_import_reports_rows_with_errors_and_lands_the_rest(
     with django_capture_on_commit_callbacks(execute=True):
         again = _upload(alpha, ORDERS_CSV).json()
     again = alpha.key_client().get(f"/api/v1/data/imports/{again['id']}/").json()
-    assert (again["created"], again["updated"], again["unchanged"], again["error_count"]) == (0, 0, 2, 2)
+    assert (again["created"], again["updated"], again["unchanged"], again["error_count"]) == (0, 0, 2, 3)
 
 
 def test_bad_files_are_refused_before_anything_is_queued(alpha: TenantFixture) -> None:
