@@ -41,9 +41,17 @@ def for_each_workspace(task: Any, **kwargs: Any) -> list[str]:
     retry_kwargs={"max_retries": 3},
 )
 def segments_snapshot(*, day: str) -> dict[str, Any]:
-    """Store one day's RFM snapshot of this workspace; a rerun for the same day is a no-op."""
+    """Store one day's RFM snapshot of this workspace (a rerun for the same day is a no-op), then
+    apply the snapshots' retention."""
     result = segments.segments_snapshot(day=date.fromisoformat(day))
-    return {"schema": db().schema_name, "day": day, "customers": result.customers, "written": result.written}
+    pruned = segments.segments_prune(today=timezone.now().date())
+    return {
+        "schema": db().schema_name,
+        "day": day,
+        "customers": result.customers,
+        "written": result.written,
+        "pruned": pruned,
+    }
 
 
 @shared_task(name="intelligence.segments_snapshot_all", time_limit=300, soft_time_limit=270)

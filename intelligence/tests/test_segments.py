@@ -46,12 +46,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django_tenants.utils import schema_context
 
 from intelligence.engines import segments
 from intelligence.engines.segments import GRID, SEGMENT_KEYS, segment_of
-from intelligence.models import SegmentSnapshot
+from intelligence.models import Customer, SegmentSnapshot
 from intelligence.services import records_ingest
 from suresh_ai.errors import ValidationFailed
 from suresh_ai.testing import TenantFixture, key_with, login_client, make_member
@@ -404,10 +405,38 @@ def test_beat_dispatcher_defaults_to_yesterday_and_is_scheduled(alpha: TenantFix
 def test_snapshot_task_runs_in_the_schema_it_was_sent_from(shop: TenantFixture, eager_tasks: None) -> None:
     from intelligence import tasks
 
-    with schema_context(shop.tenant.schema_name):
+    with schema_context(shop.tenant.schema_name), time_machine.travel(datetime.combine(D, time(1), tzinfo=UTC)):
         result = tasks.segments_snapshot.delay(day=D.isoformat()).get()
         assert _stored(D) == ON_D
-    assert result == {"schema": shop.tenant.schema_name, "day": "2026-10-31", "customers": 10, "written": 10}
+    assert result == {
+        "schema": shop.tenant.schema_name,
+        "day": "2026-10-31",
+        "customers": 10,
+        "written": 10,
+        "pruned": 0,
+    }
+
+
+def test_snapshots_are_kept_daily_for_90_days_then_monthly_for_24_months(shop: TenantFixture, settings: Any) -> None:
+    settings.SEGMENT_SNAPSHOT_DAILY_DAYS, settings.SEGMENT_SNAPSHOT_MONTHLY_MONTHS = 90, 24
+    today = date(2026, 12, 4)
+    firsts = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(9, 24 + 12)]  # 1 Oct 2024 .. 1 Dec 2026
+    days = sorted({today - timedelta(days=n) for n in range(0, 1000, 7)} | set(firsts))
+    with schema_context(shop.tenant.schema_name):
+        customer = Customer.objects.get(external_id="c01")
+        fields = {"recency_days": 0, "frequency": 1, "monetary_paise": 1, "r_score": 5, "f_score": 1, "m_score": 1}
+        SegmentSnapshot.objects.bulk_create(
+            SegmentSnapshot(day=day, customer=customer, segment="promising", **fields) for day in days
+        )
+        deleted = segments.segments_prune(today=today)
+        kept = sorted(SegmentSnapshot.objects.values_list("day", flat=True))
+    daily = sorted(d for d in days if d >= date(2026, 9, 5))  # 90 days back
+    monthly = sorted(d for d in days if date(2024, 12, 1) <= d < date(2026, 9, 5) and d.day == 1)
+    assert kept == monthly + daily
+    assert date(2024, 12, 1) in kept  # 24 months back: the oldest month kept
+    assert date(2024, 11, 1) not in kept
+    assert len(monthly) == 22  # 1 Dec 2024 .. 1 Sep 2026 (older than the 90 daily days)
+    assert deleted == len(days) - len(kept)
 
 
 # --- API -----------------------------------------------------------------------------------------

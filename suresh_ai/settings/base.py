@@ -410,6 +410,10 @@ BACKUP_TASK_TIME_LIMIT = env.int("BACKUP_TASK_TIME_LIMIT", default=4 * 60 * 60)
 # The tracking snippet's endpoint, per tracking key and visitor IP.
 TRACKING_RATE_PER_MINUTE = env.int("TRACKING_RATE_PER_MINUTE", default=120)
 TRACKING_RATE_BURST = env.int("TRACKING_RATE_BURST", default=60)
+# RFM snapshots (one row per customer per day): every day for this many days, then only the first
+# of each month for this many months; older rows are deleted after each day's snapshot.
+SEGMENT_SNAPSHOT_DAILY_DAYS = env.int("SEGMENT_SNAPSHOT_DAILY_DAYS", default=90)
+SEGMENT_SNAPSHOT_MONTHLY_MONTHS = env.int("SEGMENT_SNAPSHOT_MONTHLY_MONTHS", default=24)
 # Largest CSV import (customers, products, orders, events, spend).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 UPLOAD_BODY_LIMITS = {
