@@ -49,12 +49,20 @@ class RequestIdMiddleware:
 
 class BodySizeLimitMiddleware:
     """Refuse bodies over MAX_REQUEST_BODY_BYTES before anything reads them (DRF's parsers do not
-    check); the upload paths of UPLOAD_BODY_LIMITS have their own, larger limit."""
+    check); the upload paths of UPLOAD_BODY_LIMITS have their own, larger limit. A chunked body
+    without a Content-Length is a 411 (it would otherwise be read as empty)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and not request.META.get(
+            "CONTENT_LENGTH"
+        ):
+            # Django reads a body by its Content-Length only: a chunked one would arrive empty.
+            return error_response(
+                411, "length_required", "Send the body with a Content-Length header; chunked bodies are not read."
+            )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -263,6 +263,20 @@ def test_oversized_body_is_413(alpha: TenantFixture, settings) -> None:  # type:
     assert _counts(alpha.tenant) == before
 
 
+def test_a_chunked_body_without_length_is_411_not_read_as_empty(alpha: TenantFixture) -> None:
+    before = _counts(alpha.tenant)
+    response = alpha.key_client().post(
+        "/api/v1/invitations/",
+        b'{"email": "x@alpha.in", "role": "viewer"}',
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+    )
+    body = _assert_error(response, 411, "length_required")
+    assert "Content-Length" in body["message"]
+    assert _counts(alpha.tenant) == before
+
+
 def test_invalid_host_is_400(db: None) -> None:
     _assert_error(Client(HTTP_HOST="evil.example.com").get("/api/v1/me/"), 400, "invalid_host")
     _assert_error(Client(HTTP_HOST="evil.example.com").post("/login/", {}), 400, "invalid_host")
