@@ -6,9 +6,10 @@ The shop: ~40 products in five categories. Daily visits follow a weekly cycle (w
 slow growth over the year and a festive peak around Diwali (October-November, up to +80%). Each
 visit comes from a channel (direct, organic/paid search, organic/paid social, email, WhatsApp,
 referral) with matching UTM tags or referrer, views pages, may add to cart and may buy. Buyers are
-customers (an ``identify`` links their visits); orders are paid by UPI, card, netbanking or
-wallet, with realistic failure rates (a failed attempt is often retried and recovered), fees and
-a few refunds. Marketing spend is recorded for the paid channels and email.
+customers (an ``identify`` links their visits, all from one device per customer; about a third of
+anonymous visits are returns of a recent visitor, so visitors are fewer than sessions); orders are
+paid by UPI, card, netbanking or wallet, with realistic failure rates (a failed attempt is often
+retried and recovered), fees and a few refunds. Marketing spend is recorded for the paid channels and email.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def generate(
     shares = np.array([c[1] for c in CHANNELS])
     method_shares = np.array([m[1] for m in METHODS])
     event_n = order_n = pay_n = 0
+    returning: list[str] = []
     for offset in range(days):
         day = start + timedelta(days=offset)
         for channel, amount in DAILY_SPEND_PAISE.items():
@@ -189,9 +191,18 @@ def generate(
             )
             if when > cutoff - timedelta(hours=1):
                 continue  # a visit and its orders must have happened already
-            anonymous = f"demo-a{offset:03d}-{v:05d}"
             session = f"demo-s{offset:03d}-{v:05d}"
             customer = f"demo-c{int(rng.integers(0, customers)):06d}" if rng.random() < 0.55 else None
+            # Visitors come back: a customer browses from their own device, and about a third of
+            # the anonymous visits are a return of an earlier visitor (so visitors < sessions).
+            if customer:
+                anonymous = f"demo-a-{customer}"
+            elif returning and rng.random() < 0.35:
+                anonymous = returning[int(rng.integers(0, len(returning)))]
+            else:
+                anonymous = f"demo-a{offset:03d}-{v:05d}"
+                returning.append(anonymous)
+                del returning[:-500]  # the recent ones return
             pages = 1 + int(rng.poisson(2.2))
             for p in range(pages):
                 sku = products[int(rng.integers(0, len(products)))][0]

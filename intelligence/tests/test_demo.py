@@ -30,6 +30,7 @@ def test_seed_demo_writes_a_labelled_reproducible_shop(alpha: TenantFixture) -> 
         assert set(Event.objects.values_list("channel", flat=True)) >= {"direct", "email", "paid_search"}
         kpis = analytics.kpis_for(*_range(date(2026, 10, 22), date(2026, 11, 20)))
         assert kpis.orders == Order.objects.filter(paid_at__isnull=False).exclude(status="cancelled").count()
+        assert 0 < kpis.visitors < kpis.sessions * 0.9  # visitors come back
     call_command("seed_demo", *args, stdout=StringIO(), stderr=StringIO())  # the same seed again
     with schema_context(alpha.tenant.schema_name):
         assert (
