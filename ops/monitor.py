@@ -4,19 +4,25 @@ One round per HEALTH_CHECK_INTERVAL_SECONDS platform-wide, whoever starts it: be
 ``ops.health_check`` task, or the monitor thread each Celery worker runs (so a stopped beat, or the
 loss of any one worker, is still noticed). A Redis lock lets only the first of them in each interval
 run; if Redis itself is down every caller runs, and the unique constraints on open incidents and
-firing alerts keep that from producing duplicates."""
+firing alerts keep that from producing duplicates.
+
+When every worker and beat are gone, no round runs: the web processes then start one in a
+background thread (``MonitorFallbackMiddleware``), so that outage is detected and alerted too,
+as long as the site serves requests (a load balancer's health checks are enough)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from ops.alerting import Changes, alerts_process
@@ -26,6 +32,7 @@ from ops.models import AlertDelivery, Incident
 logger = logging.getLogger(__name__)
 
 ROUND_LOCK_KEY = "ops:monitor:round"
+LAST_ROUND_KEY = "ops:monitor:last_round"
 
 
 @dataclass
@@ -65,10 +72,22 @@ def _round_claimed() -> bool:
         return True
 
 
+def _round_started() -> None:
+    from suresh_ai.redisclient import redis_client
+
+    try:
+        redis_client().set(
+            LAST_ROUND_KEY, str(time.time()), ex=max(60, int(settings.HEALTH_CHECK_INTERVAL_SECONDS * 10))
+        )
+    except Exception:  # noqa: BLE001 - Redis down: the round reports it
+        logger.debug("monitor_last_round_not_stored")
+
+
 def monitor_round(*, force: bool = False) -> RoundResult | None:
     """Run one round unless another process ran one within this interval (``force``: run anyway)."""
     if not force and not _round_claimed():
         return None
+    _round_started()
     statuses, score = health_record()
     incidents_update(statuses)
     changes, deliveries = alerts_process(statuses)
@@ -120,3 +139,66 @@ def monitor_thread_start(**_: Any) -> None:
 def monitor_thread_stop(**_: Any) -> None:
     if _thread is not None:
         _thread.stopping.set()
+
+
+# --- The web fallback ------------------------------------------------------------------------------
+
+_fallback_lock = threading.Lock()
+_fallback_checked = 0.0  # time.monotonic() of this process's last look at LAST_ROUND_KEY
+_fallback_thread: threading.Thread | None = None
+
+
+def _rounds_stalled() -> bool:
+    """No round started for two intervals (beat's task and every worker's thread are gone). Redis
+    down: cannot tell, so no (the workers' threads run regardless then)."""
+    from suresh_ai.redisclient import redis_client
+
+    try:
+        raw = redis_client().get(LAST_ROUND_KEY)
+    except Exception:  # noqa: BLE001
+        return False
+    return raw is None or time.time() - float(raw) > 2 * settings.HEALTH_CHECK_INTERVAL_SECONDS
+
+
+def _fallback_run() -> None:
+    try:
+        monitor_round()
+    except Exception:
+        logger.exception("monitor_round_failed")
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def monitor_fallback_maybe() -> threading.Thread | None:
+    """Start a round in a background thread if rounds have stalled. Looks at Redis at most twice an
+    interval per process, and runs one thread at a time; returns the thread it started."""
+    global _fallback_checked, _fallback_thread
+    now = time.monotonic()
+    if now - _fallback_checked < settings.HEALTH_CHECK_INTERVAL_SECONDS / 2:
+        return None
+    with _fallback_lock:
+        if now - _fallback_checked < settings.HEALTH_CHECK_INTERVAL_SECONDS / 2:
+            return None
+        _fallback_checked = now
+        if _fallback_thread is not None and _fallback_thread.is_alive():
+            return None
+        if not _rounds_stalled():
+            return None
+        logger.warning("monitor_fallback_round", extra={"reason": "no monitor round for two intervals"})
+        _fallback_thread = threading.Thread(target=_fallback_run, name="ops-monitor-fallback", daemon=True)
+        _fallback_thread.start()
+        return _fallback_thread
+
+
+class MonitorFallbackMiddleware:
+    """After each response, ``monitor_fallback_maybe`` (a local clock comparison on most requests)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.enabled = settings.OPS_MONITOR_WEB_FALLBACK
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.enabled:
+            monitor_fallback_maybe()
+        return response

@@ -140,6 +140,52 @@ def test_stopping_a_worker_alerts_by_webhook_and_email_then_recovers(drill: Any,
             worker_stop(worker.process)
 
 
+def test_with_every_worker_gone_the_web_processes_monitor_and_alert(drill: Any, django_db_blocker: Any) -> None:
+    """No worker and no beat: no monitor round runs, so requests to the web (this process, served
+    through the middleware stack) start one after two intervals; it finds the workers down and the
+    alert goes out."""
+    from django.core import mail
+    from django.test import Client, override_settings
+
+    from ops import monitor
+
+    hooks, _smtp, env, logs = drill
+    suffix = uuid.uuid4().hex[:6]
+    workers = [worker_start(f"all-{suffix}@localhost", "default,ops", env, logs / "all.log")]
+    try:
+        _wait(lambda: _latest_workers_ok(django_db_blocker), 30, "workers component up", workers)
+        worker_stop(workers[0].process)
+        stopped_at = time.time()
+        web = {
+            "HEALTH_COMPONENTS": ["database", "redis", "broker", "workers"],
+            "HEALTH_CHECK_INTERVAL_SECONDS": INTERVAL,
+            "OPS_MONITOR_WEB_FALLBACK": True,
+            "ALERT_WEBHOOK_URL": f"{hooks.url}/hook",
+            "ALERT_EMAILS": ["oncall@platform.in"],
+        }
+        monitor._fallback_checked = 0.0
+        with override_settings(**web), django_db_blocker.unblock():
+            client = Client(HTTP_HOST="localhost")
+
+            def served_and_alerted() -> Any:
+                assert client.get("/healthz").status_code == 200
+                return hooks.received[:1]
+
+            [hook] = _wait(served_and_alerted, 6 * INTERVAL + DELIVERY_TARGET, "alert from the web fallback", workers)
+            if monitor._fallback_thread is not None:
+                monitor._fallback_thread.join(30)
+        alerted_after = hook.received_at - stopped_at
+        print(f"\nweb fallback: alerted {alerted_after:.2f} s after the last worker stopped")  # noqa: T201
+        assert alerted_after <= 2 * INTERVAL + DETECTION_TARGET + DELIVERY_TARGET
+        [fired] = hook.json()["alerts"]
+        assert (fired["key"], fired["status"]) == ("workers", "firing")
+        assert "no live worker consumes queue default, ops" in fired["summary"]
+        assert "workers component_down" in mail.outbox[0].subject
+    finally:
+        for worker in workers:
+            worker_stop(worker.process)
+
+
 def test_ops_tasks_have_their_own_queue_and_beat_stores_its_ticks(db: None) -> None:
     """(Also makes pytest-django set the test database up when this file runs alone: it only does
     so for the databases the collected tests ask for, and the drill above asks for none.)"""

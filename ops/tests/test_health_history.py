@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from django.test import override_settings
 
 from celery_app import app as celery_app
@@ -50,3 +53,32 @@ def test_readyz_adds_the_monitors_view_for_staff_only(db: None) -> None:
     anonymous = Client().get("/readyz").json()
     assert "health" not in anonymous
     assert set(anonymous["components"]) == {"database", "redis", "broker", "migrations"}
+
+
+def test_the_web_fallback_starts_a_round_only_when_rounds_have_stalled(db: None, settings: Any) -> None:
+    """(The fault drill runs it for real with every worker stopped.) A fresh round, or Redis being
+    unreachable, starts nothing; a process looks at most twice an interval."""
+    from ops import monitor
+    from suresh_ai.redisclient import redis_client
+
+    settings.HEALTH_CHECK_INTERVAL_SECONDS = 60
+    store = redis_client()
+    store.delete(monitor.LAST_ROUND_KEY)
+    assert monitor._rounds_stalled()  # never ran
+    store.set(monitor.LAST_ROUND_KEY, str(time.time() - 121))
+    assert monitor._rounds_stalled()  # two intervals ago
+    monitor.monitor_round(force=True)
+    assert not monitor._rounds_stalled()  # a round records its start
+    monitor._fallback_checked = 0.0
+    assert monitor.monitor_fallback_maybe() is None
+    assert monitor._fallback_checked > 0
+    store.delete(monitor.LAST_ROUND_KEY)
+    assert monitor.monitor_fallback_maybe() is None  # looked a moment ago: not again yet
+    working = settings.REDIS_URL
+    redis_client.cache_clear()
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+    try:
+        assert not monitor._rounds_stalled()  # cannot tell: the workers' threads run anyway
+    finally:
+        settings.REDIS_URL = working
+        redis_client.cache_clear()

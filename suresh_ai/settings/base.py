@@ -77,6 +77,8 @@ TENANT_LIMIT_SET_CALLS = True
 # --- Request pipeline --------------------------------------------------------------------------
 MIDDLEWARE = [
     "suresh_ai.middleware.RequestIdMiddleware",
+    # Starts a monitor round in the background when none ran for two intervals (ops.monitor).
+    "ops.monitor.MonitorFallbackMiddleware",
     # Outside everything else, so it times the whole request and sees the final status: 413s,
     # invalid hosts, 429s from the rate limiter, error pages and handler500's 500s.
     "ops.telemetry.middleware.TelemetryMiddleware",
@@ -358,6 +360,9 @@ HEALTH_WEBHOOK_MAX_SILENCE_HOURS = env.float("HEALTH_WEBHOOK_MAX_SILENCE_HOURS",
 # Every Celery worker runs a monitor thread; one round per interval platform-wide (a Redis lock),
 # so monitoring survives the loss of beat or of any one worker.
 OPS_MONITOR_IN_WORKERS = env.bool("OPS_MONITOR_IN_WORKERS", default=True)
+# And if no round has run for two intervals (every worker and beat gone), a web process that serves
+# a request starts one in a background thread, so losing all workers is still noticed and alerted.
+OPS_MONITOR_WEB_FALLBACK = env.bool("OPS_MONITOR_WEB_FALLBACK", default=True)
 # Alert channels (secrets: environment only). Empty = that channel is off.
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
 ALERT_SLACK_WEBHOOK_URL = env.str("ALERT_SLACK_WEBHOOK_URL", default="")

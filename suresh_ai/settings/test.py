@@ -33,6 +33,7 @@ HEALTH_COMPONENTS = env.list(
     "HEALTH_COMPONENTS", default=["database", "redis", "broker", "migrations", "disk", "ai", "webhooks", "http"]
 )
 OPS_MONITOR_IN_WORKERS = env.bool("OPS_MONITOR_IN_WORKERS", default=False)
+OPS_MONITOR_WEB_FALLBACK = env.bool("OPS_MONITOR_WEB_FALLBACK", default=False)  # its own tests turn it on
 PLATFORM_DOMAIN = "localhost"
 TENANT_BASE_DOMAIN = "localhost"
 PUBLIC_URL_PORT = ""
