@@ -156,6 +156,8 @@ class UserAdmin(PlatformOnlyAdmin, DjangoUserAdmin):  # type: ignore[misc]
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    # Set by sign-in and sign-up; the form's whole-second widgets would cut them on every save.
+    readonly_fields = ("last_login", "date_joined")
 
 
 @admin.register(Membership, site=admin_site)

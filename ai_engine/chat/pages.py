@@ -18,6 +18,7 @@ from ai_engine.chat import selectors, services
 from ai_engine.chat.knowledge import knowledge_search
 from ai_engine.chat.models import Conversation, KnowledgeSource
 from billing.selectors import FeatureNotInPlan, require_feature
+from suresh_ai.api.serializers import MAX_PAISE
 from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import request_tenant
 from tenants.forms import form_apply_errors
@@ -59,7 +60,7 @@ class DocumentForm(forms.Form):
 class ProductForm(forms.Form):
     name = forms.CharField(max_length=300)
     sku = forms.CharField(max_length=64, required=False, label="SKU")
-    price_paise = forms.IntegerField(min_value=0, required=False, label="Price (paise)")
+    price_paise = forms.IntegerField(min_value=0, max_value=MAX_PAISE, required=False, label="Price (paise)")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=10_000)
     url = forms.URLField(max_length=500, required=False, label="Product page URL", assume_scheme="https")
 
@@ -222,6 +223,7 @@ def knowledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.knowledge_source_update(source=source, data=data)
         except ApplicationError as exc:
             form_apply_errors(form, exc)
+            source.refresh_from_db()  # the page shows what is stored, not the refused values
         else:
             messages.success(request, f"Saved “{source.title}”.")
             return redirect("chat-knowledge")

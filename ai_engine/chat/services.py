@@ -24,6 +24,7 @@ from ai_engine.chat.knowledge import split_passages as _split
 from ai_engine.chat.models import ChatSettings, Conversation, KnowledgeChunk, KnowledgeSource, Message
 from ai_engine.services import Actor, ai_stream
 from billing.services import rupees
+from suresh_ai.api.serializers import MAX_PAISE
 from suresh_ai.errors import Conflict, ValidationFailed
 from suresh_ai.origins import normalise_origin
 from suresh_ai.tenancy import db
@@ -138,6 +139,12 @@ def _web_url(value: str) -> str:
     return url
 
 
+def _price(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= MAX_PAISE:
+        raise ValidationFailed.for_field("price_paise", f"Between 0 and {MAX_PAISE:,} paise.")
+    return value
+
+
 def knowledge_product_create(
     *, name: str, sku: str = "", price_paise: int | None = None, description: str = "", url: str = ""
 ) -> KnowledgeSource:
@@ -145,6 +152,7 @@ def knowledge_product_create(
     catalogue again refreshes prices rather than adding copies)."""
     name = _required("name", name, 300)
     url = _web_url(url)
+    price_paise = _price(price_paise)
     sku = sku.strip()[:64]
     existing = (
         KnowledgeSource.objects.filter(kind=KnowledgeSource.Kind.PRODUCT, sku=sku).order_by("pk").first()
@@ -237,6 +245,7 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
         for name, value in data.items():
             setattr(source, name, value.strip() if isinstance(value, str) else value)
         source.url = _web_url(source.url)
+        source.price_paise = _price(source.price_paise)
         if source.kind == KnowledgeSource.Kind.FAQ:
             source.question = _required("question", source.question, 300)
             source.answer = _required("answer", source.answer, 10_000)

@@ -13,12 +13,10 @@ from rest_framework import serializers
 
 from intelligence.ingest.channels import CHANNELS
 from intelligence.models import Order, Payment
-from suresh_ai.api.serializers import IdentifierField, StrictIntegerField
+from suresh_ai.api.serializers import MAX_PAISE, IdentifierField, StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 MAX_BATCH = 1000
-# The largest money value accepted: Rs 10 lakh crore, far above any order, far below a bigint.
-MAX_PAISE = 10**15
 
 
 class Record(StrictSerializerMixin, serializers.Serializer[Any]):
@@ -183,8 +181,8 @@ class EventIn(pydantic.BaseModel):
     event_id: Annotated[str, Identifier, pydantic.StringConstraints(min_length=1, max_length=64)]
     name: str
     customer_id: Annotated[str, Identifier, pydantic.StringConstraints(max_length=128)] = ""
-    anonymous_id: Annotated[str, pydantic.StringConstraints(max_length=64)] = ""
-    session_id: Annotated[str, pydantic.StringConstraints(max_length=64)] = ""
+    anonymous_id: Annotated[str, Identifier, pydantic.StringConstraints(max_length=64)] = ""
+    session_id: Annotated[str, Identifier, pydantic.StringConstraints(max_length=64)] = ""
     properties: dict[str, Any] = pydantic.Field(default_factory=dict)
     url: Annotated[str, pydantic.StringConstraints(max_length=2000)] = ""
     referrer: Annotated[str, pydantic.StringConstraints(max_length=2000)] = ""
@@ -239,6 +237,12 @@ def nul_field(value: Any, path: str = "") -> str | None:
     return None
 
 
+PYDANTIC_MESSAGES = {
+    "string_type": "Not a valid string.",
+    "dict_type": "Expected a dictionary of items.",
+}
+
+
 def event_validate(record: Any) -> dict[str, Any]:
     """One event record, as a dict of the fields it gave; raises ``RecordInvalid``."""
     if (where := nul_field(record)) is not None:
@@ -248,7 +252,9 @@ def event_validate(record: Any) -> dict[str, Any]:
     except pydantic.ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "record"
-        raise RecordInvalid(field, str(error["msg"]).removeprefix("Value error, ")) from exc
+        # The same words as the DRF path of the other kinds (and the docs) for the common types.
+        message = PYDANTIC_MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        raise RecordInvalid(field, message) from exc
     if not event.customer_id and not event.anonymous_id:
         raise RecordInvalid("customer_id", "Give customer_id or anonymous_id (or both).")
     data = event.model_dump(exclude_unset=True)

@@ -112,3 +112,14 @@ def test_semicolon_files_and_impossible_event_times_are_named(alpha: TenantFixtu
     assert body.json()["detail"]["errors"] == [
         {"index": 0, "field": "occurred_at", "reason": "A time between the years 2000 and 2100."}
     ]
+
+
+def test_an_events_import_names_the_format_of_a_bad_properties_cell(
+    alpha: TenantFixture, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    data = b"event_id,name,customer_id,occurred_at,properties\nie-1,page_view,c1,2026-12-01T10:00:00Z,sku=MP-500\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(alpha, data, kind="events")
+    job = alpha.key_client().get(f"/api/v1/data/imports/{response.json()['id']}/").json()
+    report = alpha.key_client().get(f"/api/v1/data/imports/{job['id']}/errors.csv").content.decode()
+    assert report.splitlines()[1] == '2,properties,"Write a JSON object, e.g. {""sku"": ""MP-500""}."'

@@ -242,3 +242,13 @@ def test_numeric_ids_are_taken_as_text_other_numbers_for_text_are_row_errors(alp
     assert [e["field"] for e in flawed["detail"]["errors"]] == ["customer_id"]  # none valid: a 400
     with schema_context(alpha.tenant.schema_name):
         assert list(Event.objects.values_list("event_id", "customer__external_id")) == [("9001", "4500123")]
+    visit = {
+        "event_id": "v-1",
+        "name": "page_view",
+        "anonymous_id": 77,
+        "session_id": 78,
+        "occurred_at": event["occurred_at"],
+    }
+    assert _send(alpha, "events", [visit]).json()["created"] == 1
+    wrong = _send(alpha, "events", [{**visit, "event_id": "v-2", "utm_campaign": 2026}]).json()
+    assert wrong["detail"]["errors"] == [{"index": 0, "field": "utm_campaign", "reason": "Not a valid string."}]

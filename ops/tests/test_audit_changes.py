@@ -233,6 +233,17 @@ def test_a_form_shown_again_or_a_refused_sign_in_is_not_an_action(alpha: TenantF
     assert list(AuditEntry.objects.values_list("path", flat=True)) == [url]
 
 
+def test_saving_a_user_unchanged_in_the_admin_changes_nothing(alpha: TenantFixture) -> None:
+    """Sign-in and sign-up times are read-only there (the form's widgets would cut their microseconds)."""
+    staff = staff_client("ops@platform.in")
+    User.objects.filter(pk=alpha.owner.pk).update(last_login=timezone.now())
+    url = f"/admin/tenants/user/{alpha.owner.pk}/change/"
+    before = User.objects.filter(pk=alpha.owner.pk).values("last_login", "date_joined").get()
+    assert staff.post(url, _form_data(staff.get(url))).status_code == 302
+    assert User.objects.filter(pk=alpha.owner.pk).values("last_login", "date_joined").get() == before
+    assert AuditEntry.objects.get(path=url).before is None
+
+
 def test_an_admin_plan_edit_records_the_new_version(db: None) -> None:
     from billing.models import Plan
 

@@ -10,6 +10,8 @@ from django.db import models
 from rest_framework import serializers
 
 _prototype_lock = threading.Lock()
+# The largest money value accepted: Rs 10 lakh crore, far above any price, far below a bigint.
+MAX_PAISE = 10**15
 
 
 class UtcDateTimeField(serializers.DateTimeField):
@@ -25,13 +27,13 @@ class UtcDateTimeField(serializers.DateTimeField):
 
 
 class CachedFieldsMixin:
-    """For read-only output serializers on hot paths: build the fields once per class, not per object.
-
-    DRF rebuilds a serializer's fields (introspecting the model for a ModelSerializer) every time
-    one is instantiated, which was a quarter of the CPU of an API read. Output fields here are
-    stateless converters, so a prototype's bound fields serve every instance. Not for serializers
-    whose fields depend on the request or context.
-    """
+    # (Comments, not a docstring: drf-spectacular would show it as each serializer's description.)
+    # For read-only output serializers on hot paths: build the fields once per class, not per object.
+    #
+    # DRF rebuilds a serializer's fields (introspecting the model for a ModelSerializer) every time
+    # one is instantiated, which was a quarter of the CPU of an API read. Output fields here are
+    # stateless converters, so a prototype's bound fields serve every instance. Not for serializers
+    # whose fields depend on the request or context.
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -45,8 +45,10 @@ class BaseListAPIView(ThrottleFirstMixin, generics.ListAPIView):  # type: ignore
 
 
 class StrictSerializerMixin:
-    """Reject fields the serializer does not know, instead of silently ignoring them, and numbers or
-    booleans sent for text (DRF's CharField would store 42 as "42")."""
+    # (Comments, not a docstring: drf-spectacular shows an inherited docstring as every serializer's
+    # description in the API reference.) Reject fields the serializer does not know, instead of
+    # silently ignoring them, and numbers or booleans sent for text (DRF's CharField would store 42
+    # as "42").
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

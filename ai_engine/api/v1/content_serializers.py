@@ -15,7 +15,7 @@ from ai_engine.models import (
     PromptTemplate,
     PromptVersion,
 )
-from suresh_ai.api.serializers import StrictBooleanField, StrictFloatField, StrictIntegerField
+from suresh_ai.api.serializers import IdentifierField, StrictBooleanField, StrictFloatField, StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 
@@ -140,7 +140,7 @@ class BrandVoiceSerializer(StrictSerializerMixin, serializers.ModelSerializer[Br
 class GenerateRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     template = serializers.SlugField(help_text="Template key, e.g. product_description.")
     variables = serializers.DictField(help_text="The template's variables (see its definition).")
-    subject = serializers.CharField(
+    subject = IdentifierField(
         required=False, allow_blank=True, max_length=200, help_text="End user or customer id: keys the prompt A/B."
     )
     label = serializers.ChoiceField(choices=PromptLabel.Name.choices, required=False)  # type: ignore[assignment]

@@ -197,6 +197,18 @@ def test_the_pages_add_knowledge_reply_and_configure(alpha: TenantFixture) -> No
     product = {"name": "Lime pickle 500 g", "sku": "LIME-500", "price_paise": 18_000, "description": "", "url": ""}
     assert page.post(f"/ai/chat/knowledge/{lime.pk}/", {**product, "status": "ready"}).status_code == 302
     assert "₹180" in page.get("/ai/chat/knowledge/", {"q": "lime pickle price"}).content.decode()
+    huge = page.post(f"/ai/chat/knowledge/{lime.pk}/", {**product, "name": "Renamed", "price_paise": 10**22})
+    assert huge.status_code == 400  # a form error, not the database's bigint overflow
+    assert "<h1>Edit: Product</h1>" in huge.content.decode()
+    bad_link = page.post(f"/ai/chat/knowledge/{lime.pk}/", {**product, "name": "Renamed", "url": "ftp://x.in/a"})
+    assert bad_link.status_code == 400
+    assert "Renamed" not in bad_link.content.decode().split("<form")[0]  # the page shows what is stored
+    api = alpha.key_client()
+    too_big = api.post(f"{API}/knowledge/products/", {"name": "Jar", "price_paise": 10**19}, content_type=JSON)
+    assert too_big.status_code == 400
+    assert "price_paise" in too_big.json()["detail"]
+    numeric_sku = api.post(f"{API}/knowledge/products/", {"name": "Jar", "sku": 500}, content_type=JSON)
+    assert (numeric_sku.status_code, numeric_sku.json()["sku"]) == (201, "500")
     with schema_context(alpha.tenant.schema_name):
         conversation = services.conversation_start(channel="widget", origin="https://shop.alpha.in").conversation
         Message.objects.create(conversation=conversation, role="user", content="Where is my order?")

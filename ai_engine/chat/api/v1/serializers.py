@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ai_engine.chat.models import ChatSettings, Conversation, KnowledgeChunk, KnowledgeSource, Message
-from suresh_ai.api.serializers import StrictIntegerField
+from suresh_ai.api.serializers import MAX_PAISE, IdentifierField, StrictIntegerField
 from suresh_ai.api.views import StrictSerializerMixin
 
 # --- Knowledge -----------------------------------------------------------------------------------
@@ -59,8 +59,10 @@ class FaqCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
 
 class ProductCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     name = serializers.CharField(max_length=300)
-    sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    price_paise = StrictIntegerField(required=False, allow_null=True, min_value=0, help_text="Price in paise.")
+    sku = IdentifierField(max_length=64, required=False, allow_blank=True, default="")
+    price_paise = StrictIntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_PAISE, help_text="Price in paise."
+    )
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -70,8 +72,10 @@ class SourceUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Any])
     title = serializers.CharField(max_length=300, required=False)
     question = serializers.CharField(max_length=300, required=False, help_text="FAQ entries.")
     answer = serializers.CharField(max_length=10_000, required=False, help_text="FAQ entries.")
-    sku = serializers.CharField(max_length=64, required=False, allow_blank=True, help_text="Products.")
-    price_paise = StrictIntegerField(required=False, allow_null=True, min_value=0, help_text="Products.")
+    sku = IdentifierField(max_length=64, required=False, allow_blank=True, help_text="Products.")
+    price_paise = StrictIntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_PAISE, help_text="Products."
+    )
     description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, help_text="Products.")
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, help_text="Products.")
 
