@@ -255,3 +255,15 @@ def test_every_aria_reference_points_at_an_element(alpha: TenantFixture) -> None
             for target in reference.split():
                 assert target in ids, target
     assert "<legend>Scopes</legend>" in pages[1]
+
+
+def test_home_points_to_the_dashboards_once_data_has_arrived(alpha: TenantFixture) -> None:
+    page = login_client(alpha, alpha.owner)
+    assert "Nothing has been imported yet" in page.get("/").content.decode()
+    sent = alpha.key_client().post(
+        "/api/v1/data/customers/", {"records": [{"external_id": "c-1"}]}, content_type="application/json"
+    )
+    assert sent.json()["created"] == 1
+    html = page.get("/").content.decode()
+    assert "Nothing has been imported yet" not in html
+    assert 'href="/analytics/">see the dashboards</a>' in html

@@ -23,7 +23,10 @@ LOGO_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 
 @member_required()
 def home(request: HttpRequest) -> HttpResponse:
+    from intelligence.models import Customer, Event, Order
+
     tenant = request_tenant(request)
+    has_data = Order.objects.exists() or Event.objects.exists() or Customer.objects.exists()
     return render(
         request,
         "pages/home.html",
@@ -31,6 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "members": selectors.memberships_of(tenant=tenant).count(),
             "keys": selectors.api_keys_of(tenant=tenant).filter(revoked_at__isnull=True).count(),
             "has_2fa": is_verified(request.user),  # type: ignore[union-attr]
+            "has_data": has_data,
         },
     )
 
