@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from intelligence.ingest.channels import CHANNELS
 from intelligence.models import Order, Payment
-from suresh_ai.api.serializers import MAX_PAISE, IdentifierField, StrictIntegerField
+from suresh_ai.api.serializers import MAX_PAISE, IdentifierField, StrictIntegerField, whole_number_as_text
 from suresh_ai.api.views import StrictSerializerMixin
 
 MAX_BATCH = 1000
@@ -167,12 +167,8 @@ def first_error(detail: Any, prefix: str = "") -> tuple[str, str]:
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:\- ]{1,64}$")
 
 
-def _whole_number_as_text(value: Any) -> Any:
-    """Ids may be whole numbers, taken as their decimal text (like IdentifierField on the DRF path)."""
-    return str(value) if type(value) is int else value
-
-
-Identifier = pydantic.BeforeValidator(_whole_number_as_text)
+# Ids may be whole numbers, taken as their decimal text (as IdentifierField does on the DRF path).
+Identifier = pydantic.BeforeValidator(whole_number_as_text)
 
 
 class EventIn(pydantic.BaseModel):

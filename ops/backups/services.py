@@ -249,15 +249,8 @@ def _dump(backup: Backup, target: Path, key: bytes | None, progress: Progress | 
             snapshot = str(cur.fetchone()[0])  # type: ignore[index]
             cur.execute(pg.TABLE_COUNT)
             total = int(cur.fetchone()[0])  # type: ignore[index]
-        done = [0]
-        last = [0.0]
-
-        def table_done() -> None:
-            done[0] += 1
-            _report(backup, progress, "figures", done[0], total, last)
-
         _save(backup, phase="figures")
-        figures = pg.figures(conn, on_table=table_done)
+        figures = pg.figures(conn, on_table=_table_reporter(backup, progress, "figures", total))
         _save(backup, phase="dumping", progress=0.0)
         args = [
             settings.BACKUP_PG_DUMP,
@@ -267,6 +260,7 @@ def _dump(backup: Backup, target: Path, key: bytes | None, progress: Progress | 
             "--no-password",
             f"--snapshot={snapshot}",
         ]
+        last = [0.0]  # when the row last heard of the dump's progress
         running = pg.Running.start(args, env=pg.tool_env(), stdout=subprocess.PIPE, marker=pg.DUMP_TABLE)
         stdout: IO[bytes] = running.process.stdout  # type: ignore[assignment]  # stdout=PIPE above
         try:
@@ -290,6 +284,19 @@ def _dump(backup: Backup, target: Path, key: bytes | None, progress: Progress | 
         _report(backup, progress, "dumping", total, total, [0.0])
         conn.rollback()
     return digest.hexdigest(), figures
+
+
+def _table_reporter(backup: Backup, progress: Progress | None, step: str, total: int) -> Callable[[], None]:
+    """A callback for each table done in ``step`` (``pg.figures``'s ``on_table``), reported as
+    progress out of ``total`` tables (a restored copy may hold more: then out of those)."""
+    done = [0]
+    last = [0.0]
+
+    def table_done() -> None:
+        done[0] += 1
+        _report(backup, progress, step, done[0], max(total, done[0]), last)
+
+    return table_done
 
 
 def _report(backup: Backup, progress: Progress | None, step: str, done: int, total: int, last: list[float]) -> None:
@@ -399,15 +406,7 @@ def _plain_dump(backup: Backup, workdir: Path) -> Iterator[Path]:
             f"Checksum mismatch: {backup.file_name} ({size} bytes; {backup.size_bytes} at backup time) is not the "
             "file that was written (corrupted or truncated)."
         )
-    if backup.encrypted:
-        key = _encryption_key()
-        if key is None:
-            raise BackupError("The backup is encrypted but BACKUP_ENCRYPTION_KEY is not set.")
-        plain = workdir / "plain.dump"
-        crypto.decrypt_file(path, plain, key)
-        yield plain
-    else:
-        yield path
+    yield _readable(path, workdir, encrypted=backup.encrypted, what="backup")
 
 
 def _workdir() -> Path:
@@ -445,11 +444,7 @@ def backup_verify(backup: Backup, *, progress: Progress | None = None) -> Verifi
                     )
                     seconds = round(time.monotonic() - started, 3)
                     _save(backup, phase="comparing", progress=0.0)
-                    counted = [0]
-
-                    def table_done() -> None:
-                        counted[0] += 1
-                        _report(backup, progress, "comparing", counted[0], max(backup.table_count, counted[0]), last)
+                    table_done = _table_reporter(backup, progress, "comparing", backup.table_count)
 
                     with pg.connect(scratch) as conn:
                         conn.set_session(readonly=True)
@@ -505,15 +500,19 @@ def _plain_file(path: Path, workdir: Path) -> Iterator[Path]:
     sidecar = path.with_name(path.name + ".sha256")
     if sidecar.exists() and sidecar.read_text().split()[0] != _sha256(path):
         raise BackupError(f"Checksum mismatch: {path.name} does not match {sidecar.name} (corrupted or truncated).")
-    if crypto.is_encrypted(path):
-        key = _encryption_key()
-        if key is None:
-            raise BackupError("The file is encrypted but BACKUP_ENCRYPTION_KEY is not set.")
-        plain = workdir / "plain.dump"
-        crypto.decrypt_file(path, plain, key)
-        yield plain
-    else:
-        yield path
+    yield _readable(path, workdir, encrypted=crypto.is_encrypted(path), what="file")
+
+
+def _readable(path: Path, workdir: Path, *, encrypted: bool, what: str) -> Path:
+    """``path`` itself, or its decrypted copy in ``workdir`` when it is encrypted."""
+    if not encrypted:
+        return path
+    key = _encryption_key()
+    if key is None:
+        raise BackupError(f"The {what} is encrypted but BACKUP_ENCRYPTION_KEY is not set.")
+    plain = workdir / "plain.dump"
+    crypto.decrypt_file(path, plain, key)
+    return plain
 
 
 def _schema_exists(database: str, schema: str) -> bool:

@@ -80,11 +80,14 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+def whole_number_as_text(value: Any) -> Any:
+    """An id sent as a whole number, as its decimal text; anything else as it came."""
+    return str(value) if type(value) is int else value
+
+
 class IdentifierField(serializers.CharField):
     """An id from the sender's own system: text, or a whole number taken as its decimal text (carts
     and stores often send numeric ids). Other numbers and booleans are refused like any text field."""
 
     def to_internal_value(self, data: Any) -> str:
-        if type(data) is int:
-            data = str(data)
-        return super().to_internal_value(data)
+        return super().to_internal_value(whole_number_as_text(data))
