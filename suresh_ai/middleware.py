@@ -83,14 +83,18 @@ class BodySizeLimitMiddleware:
 
 class SessionTimeoutMiddleware:
     """Sign out after SESSION_IDLE_TIMEOUT seconds idle or SESSION_ABSOLUTE_TIMEOUT since sign-in,
-    and bind each session to the tenant it was first used on: elsewhere it is anonymous."""
+    and bind each session to the tenant it was first used on: elsewhere it is anonymous.
+
+    The rules apply to every request that carries a session, whatever its other headers: this runs
+    before DRF decides whether an ``Authorization`` header holds a valid API key, so a header must
+    never switch them off (a bogus ``Bearer x`` once did, on pages and the admin too). A request
+    with an ``Authorization`` header is not activity of the session riding along with it: an API
+    key authenticates on its own and its calls must not keep an idle session alive."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
-            return self.get_response(request)  # API-key calls carry no session to time out
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             schema = getattr(getattr(request, "tenant", None), "schema_name", None)
@@ -107,7 +111,8 @@ class SessionTimeoutMiddleware:
             else:
                 request.session.setdefault("auth_started_at", now)
                 # Write at most once a minute: idle precision of a minute costs far fewer DB writes.
-                if now - last_seen >= 60 or "last_seen_at" not in request.session:
+                activity = "HTTP_AUTHORIZATION" not in request.META
+                if activity and (now - last_seen >= 60 or "last_seen_at" not in request.session):
                     request.session["last_seen_at"] = now
         return self.get_response(request)
 
