@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -43,6 +43,7 @@ from tenants.forms import (
     form_apply_errors,
 )
 from tenants.models import ROLE_RANK, Invitation, Membership, Role, Tenant, User, normalise_email
+from tenants.otp import CodeCheck, otp_check, otp_locked_out
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return lockout_response(request)
         if user is not None and _may_sign_in(request, user):
             if user_has_device(user):
+                # A new session key for the pending sign-in: a key planted before the password
+                # step (session fixation) must not carry it. login() rotates again after the code.
+                request.session.cycle_key()
                 request.session[PENDING_USER_KEY] = user.pk
                 request.session[PENDING_ATTEMPTS_KEY] = 0
                 return redirect(f"{reverse('login-otp')}?next={_safe_next(request, reverse('home'))}")
@@ -170,26 +174,40 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
     user_id = request.session.get(PENDING_USER_KEY)
     if user_id is None:
         return redirect("login")
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        request.session.flush()
+        return redirect("login")
+    if otp_locked_out(request, user):
+        request.session.flush()
+        return lockout_response(request)
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = User.objects.filter(pk=user_id, is_active=True).first()
-        device = match_token(user, form.cleaned_data["token"].replace(" ", "")) if user else None
-        if user is not None and device is not None:
+        check = otp_check(request, user=user, token=form.cleaned_data["token"])
+        if check.device is not None:
             del request.session[PENDING_USER_KEY]
-            _complete_login(request, user, device)
+            _complete_login(request, user, check.device)
             return redirect(_safe_next(request, reverse("home")))
+        if check.locked_out:
+            request.session.flush()
+            return lockout_response(request)
         attempts = request.session.get(PENDING_ATTEMPTS_KEY, 0) + 1
         request.session[PENDING_ATTEMPTS_KEY] = attempts
         if attempts >= MAX_OTP_ATTEMPTS:
             request.session.flush()
             messages.error(request, "Too many wrong codes. Sign in again.")
             return redirect("login")
-        form.add_error(
-            "token",
-            "That code is not valid. Enter the current code from your app; after a wrong code, "
-            "wait a few seconds before the next try.",
-        )
+        form.add_error("token", _wrong_code_message(check))
     return render(request, "auth/login_otp.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def _wrong_code_message(check: CodeCheck) -> str:
+    if check.wait_seconds:
+        return f"Too many wrong codes in a row. Wait {check.wait_seconds} s, then enter the current code."
+    return (
+        "That code is not valid. Enter the current code from your app; after a wrong code, "
+        "wait a few seconds before the next try."
+    )
 
 
 @require_POST
@@ -301,13 +319,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             request.session[SETUP_DEVICE_KEY] = device.pk
         form = OtpForm(request.POST or None)
         if request.method == "POST" and action == "confirm" and form.is_valid():
-            allowed, _ = device.verify_is_allowed()  # django-otp throttles after each wrong code
-            if not allowed:
-                form.add_error("token", "Too many wrong codes in a row. Wait a few seconds, then try the current code.")
-            elif device.verify_token(form.cleaned_data["token"].replace(" ", "")):
+            check = otp_check(request, user=user, token=form.cleaned_data["token"], device=device)
+            if check.device is not None:
                 codes = services.two_factor_confirm(device=device)
                 otp_login(request, device)
                 return render(request, "account/backup_codes.html", {"codes": codes})
+            if check.locked_out:
+                logout(request)
+                return lockout_response(request)
+            if check.wait_seconds:
+                form.add_error("token", _wrong_code_message(check))
             else:
                 form.add_error("token", "That code is not valid. Check the time on your phone and try again.")
         secret = base64.b32encode(device.bin_key).decode()
@@ -318,8 +339,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         )
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if match_token(user, form.cleaned_data["token"].replace(" ", "")) is None:
-            form.add_error("token", "That code is not valid.")
+        check = otp_check(request, user=user, token=form.cleaned_data["token"])
+        if check.locked_out:
+            logout(request)
+            return lockout_response(request)
+        if check.device is None:
+            form.add_error("token", _wrong_code_message(check) if check.wait_seconds else "That code is not valid.")
         elif action == "regenerate":
             codes = services.two_factor_backup_codes_reset(user=user)
             return render(request, "account/backup_codes.html", {"codes": codes})
