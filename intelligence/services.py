@@ -36,6 +36,7 @@ from intelligence.models import (
 )
 from suresh_ai.errors import ValidationFailed
 from suresh_ai.origins import normalise_origin
+from suresh_ai.queueing import QueueUnavailable, task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -381,13 +382,20 @@ def import_create(*, kind: str, filename: str, data: bytes, user_id: int | None)
     total = count_rows(data)
     if total == 0:
         raise ValidationFailed.for_field("file", "The file has a header row but no rows.")
-    with transaction.atomic():
-        job = ImportJob.objects.create(
-            kind=kind, filename=filename[:255], data=data, total_rows=total, created_by_id=user_id
-        )
-        from intelligence.ingest.tasks import import_run
+    from intelligence.ingest.tasks import import_run
 
-        transaction.on_commit(lambda: import_run.delay(job_id=job.pk))
+    message = "Background jobs are not available just now, so nothing was imported. Try again in a minute."
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                kind=kind, filename=filename[:255], data=data, total_rows=total, created_by_id=user_id
+            )
+            # Sent once the job is committed; when the broker refuses it, the job is removed again
+            # (called outside a transaction, the refusal surfaces here as the block commits).
+            transaction.on_commit(lambda: task_enqueue(import_run, message=message, job_id=job.pk))
+    except QueueUnavailable:
+        ImportJob.objects.filter(pk=job.pk).delete()
+        raise
     return job
 
 

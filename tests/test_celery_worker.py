@@ -127,7 +127,8 @@ def _send_from(django_db_blocker: Any, tenant: Tenant | None, invitation_id: int
     """Send the task with the connection in ``tenant``'s schema (None: public) and wait for the worker's result."""
     context = tenant_context(tenant) if tenant else schema_context(settings.PUBLIC_SCHEMA_NAME)
     with django_db_blocker.unblock(), context:
-        result = invitation_send_email.delay(invitation_id=invitation_id)
+        # Tasks ignore their results by default (settings/celery.py); this one is asked for it.
+        result = invitation_send_email.apply_async(kwargs={"invitation_id": invitation_id}, ignore_result=False)
     outcome: dict[str, Any] = result.get(timeout=TASK_TIMEOUT)
     return outcome
 

@@ -14,6 +14,7 @@ from intelligence.api.v1.views import data_settings_data, import_errors_csv
 from intelligence.ingest.csvfiles import CSV_KINDS
 from intelligence.models import ImportJob
 from suresh_ai.errors import NotFound, ValidationFailed
+from suresh_ai.queueing import QueueUnavailable
 from tenants.models import Role
 from tenants.views.auth import member_required
 
@@ -54,6 +55,8 @@ def data_page(request: HttpRequest) -> HttpResponse:
             )
         except ValidationFailed as exc:
             form.add_error("file", exc.message.removeprefix("file: "))
+        except QueueUnavailable as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, f"Import {job.pk} queued: {job.total_rows:,} rows.")
             return redirect("analytics-data")

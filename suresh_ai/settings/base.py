@@ -144,15 +144,7 @@ CACHES = {
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "KEY_PREFIX": CACHE_KEY_PREFIX,
     },
-    # Sessions live in the public schema (one row per session, whichever host it is used on), so
-    # their cache entries must not be namespaced by the schema of the moment: one copy per session.
-    "sessions": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:sessions",
-    },
 }
-SESSION_CACHE_ALIAS = "sessions"
 
 # --- Accounts and security ---------------------------------------------------------------------
 AUTH_USER_MODEL = "tenants.User"
@@ -198,7 +190,11 @@ OTP_BACKUP_CODE_COUNT = 10
 # Staff who may view devices in the admin must still never see anyone's TOTP secret or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in PostgreSQL only (public schema, one indexed row per session). With a cache in
+# front (cached_db) a Redis outage turned every signed-in page and sign-in into a 500, and a sign-out
+# made while Redis was unreachable could be undone by its stale cached copy; a primary-key read per
+# browser request costs far less than that. API-key calls carry no session and never read one.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Flash messages live in the session. The default (cookie, falling back to session) builds a
 # signer on every request, API calls included; it was the largest single cost left on the API
 # hot path (benchmarks/README.md).

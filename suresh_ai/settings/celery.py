@@ -17,6 +17,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = _env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = _env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
+# Nothing in the product waits for a task's return value (jobs report through their own rows). With
+# results on, every send also subscribed to the result in Redis, and with Redis down that retried
+# for 19 s before raising (then wanted the process restarted); a send now fails within a second.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every task is routed explicitly by name; new queues are added here, never on the decorator.
 # The ops queue (monitoring, backups) has its own worker, so a stuck default queue cannot hold

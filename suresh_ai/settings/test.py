@@ -23,10 +23,7 @@ REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="sai-test")
 _cache: dict[str, Any] = dict(CACHES["default"])
 _cache.update(LOCATION=REDIS_URL, KEY_PREFIX=CACHE_KEY_PREFIX)
-CACHES = {
-    "default": _cache,
-    "sessions": {**CACHES["sessions"], "LOCATION": REDIS_URL, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:sessions"},
-}
+CACHES = {"default": _cache}
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
 # Nothing runs workers, beat or backups beside the suite: tests that need them turn them on.
 HEALTH_COMPONENTS = env.list(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import time_machine
 from django.conf import settings
-from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
