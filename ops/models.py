@@ -79,6 +79,11 @@ def validate_http_url(value: str) -> None:
         raise ValidationError("Not a valid URL.") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
         raise ValidationError("Use an http:// or https:// URL with a host.")
+    from ops.netguard import target_refusal
+
+    refusal = target_refusal(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    if refusal:
+        raise ValidationError(refusal)
 
 
 class UptimeTarget(models.Model):

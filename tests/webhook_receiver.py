@@ -35,6 +35,7 @@ class WebhookReceiver:
     def __init__(self, status: int = 204, hold: dict[str, str] | None = None) -> None:
         self.status = status
         self.received: list[ReceivedHook] = []
+        self.gets = 0  # GETs answered (uptime checks)
         self.released: dict[str, bool] = {}
         self._lock = threading.Condition()
         receiver = self
@@ -56,6 +57,8 @@ class WebhookReceiver:
                 self.end_headers()
 
             def do_GET(self) -> None:  # an uptime target: answers with the receiver's status
+                with receiver._lock:
+                    receiver.gets += 1
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

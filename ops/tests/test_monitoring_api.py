@@ -3,6 +3,7 @@ public status page, white-labelled on a partner's own domain."""
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client, override_settings
 
 from ops.models import HealthCheck, Incident, UptimeTarget
@@ -12,6 +13,12 @@ from tenants.models import Partner
 from tests.webhook_receiver import WebhookReceiver
 
 DISK_DOWN = {"HEALTH_DISK_MIN_FREE_RATIO": 1.01}
+
+
+@pytest.fixture(autouse=True)
+def _local_targets(settings) -> None:  # type: ignore[no-untyped-def]
+    """These tests watch servers on 127.0.0.1; ops/tests/test_target_guard.py keeps the default (refused)."""
+    settings.OPS_ALLOW_PRIVATE_TARGETS = True
 
 
 def test_http_targets_are_checked_and_their_outage_is_an_incident(db: None) -> None:

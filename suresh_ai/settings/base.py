@@ -355,6 +355,9 @@ HEALTH_BEAT_MAX_SILENCE_SECONDS = env.float("HEALTH_BEAT_MAX_SILENCE_SECONDS", d
 HEALTH_WEBHOOK_MAX_SILENCE_HOURS = env.float("HEALTH_WEBHOOK_MAX_SILENCE_HOURS", default=24.0)
 # Every Celery worker runs a monitor thread; one round per interval platform-wide (a Redis lock),
 # so monitoring survives the loss of beat or of any one worker.
+# Uptime targets must resolve to public addresses (ops.netguard) unless this is on: for a deployment
+# that watches its own internal services (http://web:8000/). Checked on save and at each connect.
+OPS_ALLOW_PRIVATE_TARGETS = env.bool("OPS_ALLOW_PRIVATE_TARGETS", default=False)
 OPS_MONITOR_IN_WORKERS = env.bool("OPS_MONITOR_IN_WORKERS", default=True)
 # And if no round has run for two intervals (every worker and beat gone), a web process that serves
 # a request starts one in a background thread, so losing all workers is still noticed and alerted.
