@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Sum
 
 from billing.models import Interval, Invoice, Payment, Plan, Refund, Subscription, SubscriptionChange
+from suresh_ai.charts import chart_svg
 
 PAYING = {Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE}
 
@@ -215,4 +216,4 @@ def revenue_charts(rows: list[MonthMetrics]) -> dict[str, str]:
     cash.add("Cash collected (GST incl., less refunds)", [rupees(r.cash_collected_paise) for r in rows])
     cash.add("Invoiced before GST", [rupees(r.invoiced_ex_gst_paise) for r in rows])
     cash.add("MRR", [rupees(r.mrr_paise) for r in rows])
-    return {name: chart.render(is_unicode=True) for name, chart in (("mrr", mrr), ("bridge", bridge), ("cash", cash))}
+    return {name: chart_svg(chart) for name, chart in (("mrr", mrr), ("bridge", bridge), ("cash", cash))}

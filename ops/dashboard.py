@@ -21,6 +21,7 @@ from ops.health import weight
 from ops.models import Alert, AlertDelivery, HealthCheck, Incident
 from ops.uptime import uptime_by_period
 from suresh_ai.admin_site import admin_site
+from suresh_ai.charts import chart_svg
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def _charts(scores: list[tuple[datetime, float]], incidents_by_day: list[tuple[s
     incidents.x_labels_major_every = 5
     incidents.show_minor_x_labels = False
     incidents.add("Incidents", [n for _, n in incidents_by_day])
-    return {"score": score.render(is_unicode=True), "incidents": incidents.render(is_unicode=True)}
+    return {"score": chart_svg(score), "incidents": chart_svg(incidents)}
 
 
 def _incidents_by_day(now: datetime) -> list[tuple[str, int]]:

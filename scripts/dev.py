@@ -209,7 +209,29 @@ def typecheck(env: dict[str, str]) -> None:
     )
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium package; install it when it is missing and we may."""
+    if CHROMIUM.exists():
+        return
+    apt = ["apt-get", "install", "-y", "-q", "chromium"]
+    if os.geteuid() != 0:
+        apt = ["sudo", "-n", *apt]
+    say("Chromium (for the browser tests): installing Debian's chromium package, about a minute")
+    try:
+        if subprocess.run(apt, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+            # A machine whose package lists were never fetched: fetch them, then try once more.
+            subprocess.run([*apt[: apt.index("install")], "update", "-q"], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(apt, check=True, stdout=subprocess.DEVNULL)
+    except (OSError, subprocess.CalledProcessError):
+        say(f"Could not install chromium: run `{' '.join(apt)}` as root, then `make test` again.")
+        raise
+
+
 def test(pytest_args: list[str]) -> None:
+    ensure_chromium()
     env = _environ(services(), "suresh_ai.settings.test")
     _run([str(BIN / "ruff"), "check", "."], env)
     _run([str(BIN / "ruff"), "format", "--check", "."], env)

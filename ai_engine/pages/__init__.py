@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from ai_engine import selectors, services
 from ai_engine.catalogue import TASKS
 from ai_engine.models import AIRequest
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
@@ -44,7 +45,7 @@ def _chart(days: list[tuple[date, int, int]]) -> str:
     chart.x_labels = [f"{d:%d %b}" for d, _, _ in days]
     chart.x_labels_major = chart.x_labels[::5]
     chart.add("Requests", [n for _, n, _ in days])
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 @member_required(Role.ANALYST)

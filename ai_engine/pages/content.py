@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ai_engine import selectors, services
 from ai_engine.models import PromptTemplate
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ApplicationError, ValidationFailed
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
@@ -294,7 +295,7 @@ def _quality_chart(weekly: list[dict[str, Any]]) -> str:
     for key in sorted({w["template"] for w in weekly}):
         by_week = {w["week"]: w["avg_quality"] for w in weekly if w["template"] == key}
         chart.add(names.get(key, key), [by_week.get(w) for w in weeks])
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 @member_required(Role.ANALYST)

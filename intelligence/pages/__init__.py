@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from intelligence import analytics
 from intelligence.ranges import range_from
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Role
 from tenants.views.auth import member_required
@@ -65,7 +66,7 @@ def _chart(points: list[dict[str, Any]], grain: str) -> str:
     chart.x_labels_major = chart.x_labels[:: max(1, len(points) // 10)]
     chart.add("Visitors", [p["visitors"] for p in points])
     chart.add("Orders", [p["orders"] for p in points])  # one axis: a secondary one labels 0.7692307692
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 @member_required(Role.VIEWER)

@@ -17,6 +17,7 @@ from billing.selectors import FeatureNotInPlan, require_feature
 from billing.services import rupees
 from intelligence.engines import attribution
 from intelligence.ranges import range_from
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ValidationFailed
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
@@ -64,7 +65,7 @@ def _chart(report: attribution.AttributionReport, metric: str) -> str:
         else:
             values = [row.credits[model].conversions for row in report.channels]
         chart.add(attribution.MODEL_LABELS[model], values)
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 def _ratio(value: float | None) -> str:

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from intelligence.engines import funnels, retention
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Role
 from tenants.views.auth import member_required
@@ -33,7 +34,7 @@ def _funnel_chart(result: funnels.Funnel) -> str:
     chart = pygal.Bar(title="Visitors per step", print_values=True, show_legend=False, **_chart_options())
     chart.x_labels = [f"{s.step}. {s.name}{'@' + s.path if s.path else ''}" for s in result.total.steps]
     chart.add("Visitors", [s.visitors for s in result.total.steps])
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 def _duration(seconds: float | None) -> str:
@@ -128,7 +129,7 @@ def _retention_chart(result: retention.Retention) -> str:
     for cohort in result.cohorts[-CHART_COHORTS:]:
         chart.add(str(cohort.start), [None if r is None else round(r * 100, 1) for r in cohort.retention_rate])
     chart.add("Average", [None if r is None else round(r * 100, 1) for r in result.average_retention_rate])
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 def _matrix(result: retention.Retention) -> list[dict[str, Any]]:

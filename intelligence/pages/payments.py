@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from intelligence.api.v1.views import payments_report
 from intelligence.ranges import range_from
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Role
 from tenants.views.auth import member_required
@@ -32,7 +33,7 @@ def _chart(rows: list[dict[str, object]]) -> str:
     for row in rows:
         rate = row["success_rate"]
         chart.add(f"{row['key']} ({row['attempts']})", [round(float(rate) * 100, 1) if rate is not None else None])  # type: ignore[arg-type]
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 @member_required(Role.VIEWER)

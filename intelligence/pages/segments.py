@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from intelligence.api.v1.segments import members_csv
 from intelligence.engines import segments
+from suresh_ai.charts import chart_svg
 from suresh_ai.errors import ValidationFailed
 from tenants.models import ROLE_RANK, Role
 from tenants.views.auth import member_required
@@ -50,7 +51,7 @@ def _chart(summary: segments.SegmentSummary) -> str:
     rows = list(reversed(summary.segments))
     chart.x_labels = [r.label for r in rows]
     chart.add("Customers", [r.customers for r in rows])
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 def _movement_table(movement: segments.Movement) -> dict[str, Any]:

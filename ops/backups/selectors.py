@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from ops.backups.models import Backup
+from suresh_ai.charts import chart_svg
 
 
 def backups_recent(*, limit: int = 90) -> QuerySet[Backup]:
@@ -35,4 +36,4 @@ def backup_charts(backups: list[Backup]) -> dict[str, str]:
     )
     restore.x_labels = labels
     restore.add("Restore", [b.restore_seconds for b in done])
-    return {name: chart.render(is_unicode=True) for name, chart in (("size", size), ("restore", restore))}
+    return {name: chart_svg(chart) for name, chart in (("size", size), ("restore", restore))}

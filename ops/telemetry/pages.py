@@ -19,6 +19,7 @@ from ops.telemetry.selectors import (
     slow_queries,
 )
 from suresh_ai.admin_site import admin_site
+from suresh_ai.charts import chart_svg
 
 RANGES = {"24h": 24, "7d": 168}
 
@@ -50,7 +51,7 @@ def errors_chart(hours: list[datetime], series: dict[str, list[int]]) -> str:
     chart.x_labels, chart.x_labels_major = _labels(hours)
     for category in ErrorCategory:
         chart.add(category.label, series[category.value])
-    return str(chart.render(is_unicode=True))
+    return chart_svg(chart)
 
 
 def performance_charts(points: list[Any]) -> dict[str, str]:
@@ -64,7 +65,7 @@ def performance_charts(points: list[Any]) -> dict[str, str]:
     traffic.x_labels, traffic.x_labels_major = _labels(hours)
     traffic.add("Requests", [p.requests for p in points])
     traffic.add("5xx", [p.server_errors for p in points])
-    return {"latency": str(latency.render(is_unicode=True)), "traffic": str(traffic.render(is_unicode=True))}
+    return {"latency": chart_svg(latency), "traffic": chart_svg(traffic)}
 
 
 def _range(request: HttpRequest) -> str:

@@ -4,6 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -37,6 +39,7 @@ SHARED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "csp",
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
@@ -85,6 +88,7 @@ MIDDLEWARE = [
     "suresh_ai.middleware.BodySizeLimitMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -209,6 +213,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own origin, Razorpay's checkout, or an
+# inline <script> carrying the response's nonce ({{ request.csp_nonce }}); no plugins, no framing.
+# Styles allow inline: the pygal charts are inline SVG with their own <style>, and a nonce in
+# style-src would switch 'unsafe-inline' off for them (CSP level 2).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE, "https://checkout.razorpay.com"],
+        "style-src": [CSP_SELF, "'unsafe-inline'"],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF, "https://lumberjack.razorpay.com"],
+        "frame-src": ["https://api.razorpay.com", "https://checkout.razorpay.com"],
+        "worker-src": [CSP_SELF, "blob:"],  # ReDoc's web worker
+        "object-src": ["'none'"],
+        "base-uri": [CSP_SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # The chat widget's public endpoints answer CORS themselves, per tenant, from its allowed origins.
 CORS_URLS_REGEX = r"^/api/(?!v1/public/).*$"
