@@ -28,7 +28,8 @@ def test_revoked_key_is_refused_by_a_running_server_within_the_interval(
                 assert requests.get(f"{base}/api/v1/me/", headers=headers, timeout=5).status_code == 200
             with django_db_blocker.unblock():
                 api_key_revoke(api_key=issued.api_key)
-            deadline = time.monotonic() + tenancy_cache.version_check_interval + 2
+            # Revocation shows within the version-check interval; the wait allows a busy machine more.
+            deadline = time.monotonic() + tenancy_cache.version_check_interval + 15
             statuses = []
             while time.monotonic() < deadline:
                 statuses.append(requests.get(f"{base}/api/v1/me/", headers=headers, timeout=5).status_code)
