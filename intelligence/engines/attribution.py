@@ -131,7 +131,10 @@ def attribution_params(params: Any) -> AttributionParams:
 # with the implicit transaction of the one round trip, or with the caller's transaction): no index
 # scans (the BRIN bitmap scan stays), no nested loops, and work_mem for the one large sort
 # (events by owner and visit; ~140 bytes an event in memory) — see docs/intelligence/attribution.md.
-PATHS_SETTINGS = "SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '64MB'; "
+PATHS_SETTINGS = (
+    "SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off; "
+    "SET LOCAL work_mem = '64MB'; "
+)
 PATHS_SQL = """
 WITH ev AS NOT MATERIALIZED (
     SELECT id, visitor_id, customer_id, COALESCE(NULLIF(session_id, ''), 'event:' || event_id) AS visit,
@@ -144,8 +147,11 @@ WITH ev AS NOT MATERIALIZED (
            CASE WHEN ev.customer_id IS NULL AND l.customer_id IS NULL THEN ev.visitor_id END AS anonymous
     FROM ev LEFT JOIN links l ON ev.customer_id IS NULL AND l.visitor_id = ev.visitor_id
 ), touches AS (
-    SELECT DISTINCT ON (customer_id, anonymous, visit) customer_id, anonymous, channel, occurred_at
-    FROM owned ORDER BY customer_id, anonymous, visit, occurred_at, id
+    -- Byte order for the sort's text keys: only their equality matters here, and "C" compares
+    -- with memcmp and abbreviated keys where the database's collation calls strcoll.
+    SELECT DISTINCT ON (customer_id, anonymous COLLATE "C", visit COLLATE "C") customer_id,
+           anonymous COLLATE "C" AS anonymous, channel, occurred_at
+    FROM owned ORDER BY customer_id, anonymous COLLATE "C", visit COLLATE "C", occurred_at, id
 ), paid AS (
     SELECT customer_id, paid_at, ARRAY[ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY paid_at, id), id,
            total_paise] AS paid
