@@ -136,22 +136,31 @@ PATHS_SETTINGS = (
     "SET LOCAL work_mem = '64MB'; "
 )
 PATHS_SQL = """
-WITH ev AS NOT MATERIALIZED (
-    SELECT id, visitor_id, customer_id, COALESCE(NULLIF(session_id, ''), 'event:' || event_id) AS visit,
-           COALESCE(NULLIF(channel, ''), 'direct') AS channel, occurred_at
-    FROM intelligence_event WHERE occurred_at >= %(since)s AND occurred_at < %(end)s
+WITH starts AS MATERIALIZED (
+    -- The first event of each visit per (visitor id, customer), which every owner's touches are
+    -- chosen from, in one sort of the window's events. A visit has a few events, so the rest of
+    -- the statement reads a fraction of the rows. Byte order for the text keys: only their
+    -- equality matters, and "C" compares with memcmp and abbreviated keys where the database's
+    -- collation calls strcoll. (No semicolons in this statement: it is sent after SET LOCALs.)
+    SELECT DISTINCT ON (visitor_id COLLATE "C", customer_id, visit COLLATE "C") visitor_id COLLATE "C" AS visitor_id,
+           customer_id, visit COLLATE "C" AS visit, channel, occurred_at, id
+    FROM (
+        SELECT id, visitor_id, customer_id, COALESCE(NULLIF(session_id, ''), 'event:' || event_id) AS visit,
+               COALESCE(NULLIF(channel, ''), 'direct') AS channel, occurred_at
+        FROM intelligence_event WHERE occurred_at >= %(since)s AND occurred_at < %(end)s
+    ) ev
+    ORDER BY visitor_id COLLATE "C", customer_id, visit COLLATE "C", occurred_at, id
 ), links AS (
-    SELECT DISTINCT visitor_id, customer_id FROM ev WHERE customer_id IS NOT NULL
+    SELECT DISTINCT visitor_id, customer_id FROM starts WHERE customer_id IS NOT NULL
 ), owned AS (
-    SELECT ev.id, ev.visit, ev.channel, ev.occurred_at, COALESCE(ev.customer_id, l.customer_id) AS customer_id,
-           CASE WHEN ev.customer_id IS NULL AND l.customer_id IS NULL THEN ev.visitor_id END AS anonymous
-    FROM ev LEFT JOIN links l ON ev.customer_id IS NULL AND l.visitor_id = ev.visitor_id
+    -- An event's owner is its customer, an anonymous one's the customers its visitor id was seen
+    -- with in the window, else the anonymous visitor.
+    SELECT s.id, s.visit, s.channel, s.occurred_at, COALESCE(s.customer_id, l.customer_id) AS customer_id,
+           CASE WHEN s.customer_id IS NULL AND l.customer_id IS NULL THEN s.visitor_id END AS anonymous
+    FROM starts s LEFT JOIN links l ON s.customer_id IS NULL AND l.visitor_id = s.visitor_id
 ), touches AS (
-    -- Byte order for the sort's text keys: only their equality matters here, and "C" compares
-    -- with memcmp and abbreviated keys where the database's collation calls strcoll.
-    SELECT DISTINCT ON (customer_id, anonymous COLLATE "C", visit COLLATE "C") customer_id,
-           anonymous COLLATE "C" AS anonymous, channel, occurred_at
-    FROM owned ORDER BY customer_id, anonymous COLLATE "C", visit COLLATE "C", occurred_at, id
+    SELECT DISTINCT ON (customer_id, anonymous, visit) customer_id, anonymous, channel, occurred_at
+    FROM owned ORDER BY customer_id, anonymous, visit, occurred_at, id
 ), paid AS (
     SELECT customer_id, paid_at, ARRAY[ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY paid_at, id), id,
            total_paise] AS paid

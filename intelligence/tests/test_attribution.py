@@ -449,5 +449,5 @@ def test_the_paths_plan_needs_no_statistics(shop: TenantFixture) -> None:
     nodes = list(_plan_nodes(plan))
     assert [n["Node Type"] for n in nodes if n["Node Type"] == "Nested Loop"] == []
     event_reads = [n["Node Type"] for n in nodes if n.get("Relation Name") == "intelligence_event"]
-    assert len(event_reads) == 2  # the window's events, and the customers' events for the links
+    assert len(event_reads) == 1  # one pass over the window's events
     assert set(event_reads) <= {"Seq Scan", "Bitmap Heap Scan"}, event_reads
