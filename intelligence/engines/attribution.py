@@ -126,11 +126,13 @@ def attribution_params(params: Any) -> AttributionParams:
 # anonymous id to the customers it was seen with, is an equi-join on visitor_id.
 # The plan must not depend on table statistics (autovacuum lags behind bulk loads, and is off on
 # some machines): without them the planner guesses a handful of rows in the window and picks an
-# index scan over (customer, occurred_at) that visits the heap at random (1.6x slower than a
-# scan at 140k events) and could pick nested loops. So, for this statement only (SET LOCAL ends
-# with the implicit transaction of the one round trip, or with the caller's transaction): no index
-# scans (the BRIN bitmap scan stays), no nested loops, and work_mem for the one large sort
-# (events by owner and visit; ~140 bytes an event in memory) — see docs/intelligence/attribution.md.
+# index scan over (customer, occurred_at) that visits the heap at random (4x slower than a scan
+# at 1.38M events) and could pick nested loops. So, for this statement only (SET LOCAL ends with
+# the implicit transaction of the one round trip, or with the caller's transaction): no index
+# scans (the BRIN bitmap scan stays), no nested loops, no JIT (with statistics the estimated cost
+# would start compiling this large plan on every call, which its few expressions per row do not
+# repay), and work_mem for the one large sort (the window's events by visitor, customer and
+# visit) — see docs/intelligence/attribution.md.
 PATHS_SETTINGS = (
     "SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off; "
     "SET LOCAL work_mem = '64MB'; "
