@@ -21,6 +21,7 @@ from rest_framework import serializers
 
 from intelligence.ingest.channels import channel_of
 from intelligence.ingest.records import KINDS, MAX_BATCH, RecordInvalid, event_validate, first_error, nul_field
+from intelligence.ingest.statistics import statistics_refresh
 from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert, visits_record
 from intelligence.models import (
     Customer,
@@ -89,6 +90,8 @@ def records_ingest(*, kind: str, records: Any) -> IngestResult:
     if valid:
         with transaction.atomic():
             WRITERS[kind]([data for _, data in valid], result)
+            if result.created or result.updated:
+                statistics_refresh(kind=kind)
     logger.info(
         "records_ingested",
         extra={"kind": kind, "received": result.received, "new": result.created, "errors": len(errors)},

@@ -45,7 +45,6 @@ DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS = 30, 90
 DEFAULT_HALF_LIFE_DAYS, MAX_HALF_LIFE_DAYS = 7.0, 90.0
 # Position-based: the first and the last touch get 40% each, the touches between share 20%.
 END_SHARE, MIDDLE_SHARE = 0.4, 0.2
-_COLUMNS = ["path", "converted", "value", "converted_at", "channel", "touched_at"]
 
 
 @dataclass(frozen=True)
@@ -114,39 +113,110 @@ def attribution_params(params: Any) -> AttributionParams:
 
 # --- Paths -----------------------------------------------------------------------------------------
 
+# One statement builds every path and reads back only what the models need: the touches of the
+# conversions (for the rule-based models) and the Markov chain's transition counts (for every
+# path, converting or not), so the rows sent to Python grow with conversions, not with events.
+#
+# Its cost grows linearly with the events in the window, whatever the table statistics say: no
+# join compares touches with conversions. Touches and paid orders form one stream per owner
+# (customer or anonymous visitor), newest first; running minima over that stream give every touch
+# the next paid order at or after it (ties: the touch belongs to the order, and of orders paid at
+# the same instant to the first), which is "after the previous paid order, before this one" in one
+# pass. Neighbours in the same stream (LEAD/LAG) give the transitions. The only join, events of an
+# anonymous id to the customers it was seen with, is an equi-join on visitor_id.
+# The plan must not depend on table statistics (autovacuum lags behind bulk loads, and is off on
+# some machines): without them the planner guesses a handful of rows in the window and picks an
+# index scan over (customer, occurred_at) that visits the heap at random (4x slower than a scan
+# at 1.38M events) and could pick nested loops. So, for this statement only (SET LOCAL ends with
+# the implicit transaction of the one round trip, or with the caller's transaction): no index
+# scans (the BRIN bitmap scan stays), no nested loops, no JIT (with statistics the estimated cost
+# would start compiling this large plan on every call, which its few expressions per row do not
+# repay), and work_mem for the one large sort (the window's events by visitor, customer and
+# visit) — see docs/intelligence/attribution.md.
+PATHS_SETTINGS = (
+    "SET LOCAL enable_indexscan = off; SET LOCAL enable_nestloop = off; SET LOCAL jit = off; "
+    "SET LOCAL work_mem = '64MB'; "
+)
 PATHS_SQL = """
-WITH ev AS (
-    SELECT id, visitor_id, customer_id, COALESCE(NULLIF(session_id, ''), 'event:' || event_id) AS visit,
-           COALESCE(NULLIF(channel, ''), 'direct') AS channel, occurred_at
-    FROM intelligence_event WHERE occurred_at >= %(since)s AND occurred_at < %(end)s
+WITH starts AS MATERIALIZED (
+    -- The first event of each visit per (visitor id, customer), which every owner's touches are
+    -- chosen from, in one sort of the window's events. A visit has a few events, so the rest of
+    -- the statement reads a fraction of the rows. Byte order for the text keys: only their
+    -- equality matters, and "C" compares with memcmp and abbreviated keys where the database's
+    -- collation calls strcoll. (No semicolons in this statement: it is sent after SET LOCALs.)
+    SELECT DISTINCT ON (visitor_id COLLATE "C", customer_id, visit COLLATE "C") visitor_id COLLATE "C" AS visitor_id,
+           customer_id, visit COLLATE "C" AS visit, channel, occurred_at, id
+    FROM (
+        SELECT id, visitor_id, customer_id, COALESCE(NULLIF(session_id, ''), 'event:' || event_id) AS visit,
+               COALESCE(NULLIF(channel, ''), 'direct') AS channel, occurred_at
+        FROM intelligence_event WHERE occurred_at >= %(since)s AND occurred_at < %(end)s
+    ) ev
+    ORDER BY visitor_id COLLATE "C", customer_id, visit COLLATE "C", occurred_at, id
 ), links AS (
-    SELECT DISTINCT visitor_id, customer_id FROM ev WHERE customer_id IS NOT NULL
+    SELECT DISTINCT visitor_id, customer_id FROM starts WHERE customer_id IS NOT NULL
 ), owned AS (
-    SELECT ev.id, ev.visit, ev.channel, ev.occurred_at, COALESCE(ev.customer_id, l.customer_id) AS customer_id,
-           CASE WHEN ev.customer_id IS NULL AND l.customer_id IS NULL THEN ev.visitor_id END AS anonymous
-    FROM ev LEFT JOIN links l ON ev.customer_id IS NULL AND l.visitor_id = ev.visitor_id
+    -- An event's owner is its customer, an anonymous one's the customers its visitor id was seen
+    -- with in the window, else the anonymous visitor.
+    SELECT s.id, s.visit, s.channel, s.occurred_at, COALESCE(s.customer_id, l.customer_id) AS customer_id,
+           CASE WHEN s.customer_id IS NULL AND l.customer_id IS NULL THEN s.visitor_id END AS anonymous
+    FROM starts s LEFT JOIN links l ON s.customer_id IS NULL AND l.visitor_id = s.visitor_id
 ), touches AS (
     SELECT DISTINCT ON (customer_id, anonymous, visit) customer_id, anonymous, channel, occurred_at
     FROM owned ORDER BY customer_id, anonymous, visit, occurred_at, id
 ), paid AS (
-    SELECT id, customer_id, total_paise, paid_at,
-           LAG(paid_at) OVER (PARTITION BY customer_id ORDER BY paid_at, id) AS previous_paid_at
+    SELECT customer_id, paid_at, ARRAY[ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY paid_at, id), id,
+           total_paise] AS paid
     FROM intelligence_order WHERE paid_at >= %(since)s AND paid_at < %(end)s AND status <> 'cancelled'
-), conversions AS (
-    SELECT * FROM paid WHERE paid_at >= %(start)s
-), last_conversion AS (
-    SELECT customer_id, MAX(paid_at) AS paid_at FROM conversions GROUP BY customer_id
+), stream AS (
+    SELECT customer_id, anonymous, occurred_at AS at, 0::bigint AS nth, channel, NULL::timestamptz AS paid_at,
+           NULL::bigint[] AS paid
+    FROM touches
+    UNION ALL
+    SELECT customer_id, NULL, paid_at, paid[1], NULL, paid_at, paid FROM paid
+), placed AS (
+    SELECT customer_id, anonymous, at, nth, channel, paid IS NOT NULL AS is_order,
+           MIN(paid_at) OVER newest_first AS next_paid_at, MIN(paid) OVER newest_first AS next_paid
+    FROM stream
+    WINDOW newest_first AS (PARTITION BY customer_id, anonymous ORDER BY at DESC, nth DESC, channel DESC
+                            ROWS UNBOUNDED PRECEDING)
+), pathed AS (
+    SELECT customer_id, anonymous, at, nth, channel, is_order, next_paid_at, next_paid[3] AS value,
+           CASE WHEN next_paid IS NULL THEN CASE WHEN at >= %(start)s THEN 0 END
+                WHEN next_paid_at >= %(start)s AND at >= next_paid_at - %(lookback)s THEN next_paid[2]
+           END AS path
+    FROM placed
+), steps AS (
+    SELECT path, is_order, channel, at, next_paid_at, value,
+           LEAD(path) OVER newest_first AS earlier_path, LEAD(channel) OVER newest_first AS earlier_channel,
+           LAG(path) OVER newest_first AS later_path
+    FROM pathed WHERE path IS NOT NULL
+    WINDOW newest_first AS (PARTITION BY customer_id, anonymous ORDER BY at DESC, nth DESC, channel DESC)
+), rows AS (
+    SELECT path, value, next_paid_at, at, channel,
+           UNNEST(ARRAY[
+               -- a touch of a conversion, for the rule-based models
+               NOT is_order AND path > 0,
+               -- a conversion without touches: one direct touch, start -> direct -> conversion
+               is_order AND earlier_path IS DISTINCT FROM path,
+               -- the step into a touch, from the touch before it in its path or from the start
+               NOT is_order AND (earlier_path IS DISTINCT FROM path OR earlier_channel <> channel),
+               -- the end of a path: the last touch of a conversion, or the last of a path without one
+               is_order AND earlier_path = path,
+               NOT is_order AND later_path IS DISTINCT FROM path
+           ]) AS kept,
+           UNNEST(ARRAY['touch', 'untouched', 'step', 'end', 'end']) AS kind,
+           UNNEST(ARRAY[NULL, NULL, CASE WHEN earlier_path = path THEN earlier_channel END, earlier_channel, channel])
+               AS source,
+           UNNEST(ARRAY[channel, NULL, channel, NULL, NULL]) AS target
+    FROM steps
 )
-SELECT 'order:' || c.id, TRUE, c.total_paise, c.paid_at, t.channel, t.occurred_at
-FROM conversions c LEFT JOIN touches t ON t.customer_id = c.customer_id
-    AND t.occurred_at >= c.paid_at - %(lookback)s AND t.occurred_at <= c.paid_at
-    AND (c.previous_paid_at IS NULL OR t.occurred_at > c.previous_paid_at)
-UNION ALL
-SELECT COALESCE('customer:' || t.customer_id, 'visitor:' || t.anonymous), FALSE, 0, NULL, t.channel, t.occurred_at
-FROM touches t LEFT JOIN last_conversion lc ON lc.customer_id = t.customer_id
-WHERE t.occurred_at >= %(start)s AND (lc.paid_at IS NULL OR t.occurred_at > lc.paid_at)
-ORDER BY 1, 6, 5
+SELECT kind, CASE WHEN kind IN ('touch', 'untouched') THEN path END,
+       CASE WHEN kind IN ('touch', 'untouched') THEN value END,
+       CASE WHEN kind IN ('touch', 'untouched') THEN next_paid_at END,
+       CASE WHEN kind = 'touch' THEN at END, source, target, path > 0, COUNT(*)
+FROM rows WHERE kept GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
+_COLUMNS = ["kind", "path", "value", "converted_at", "touched_at", "source", "target", "converted", "n"]
 
 
 def _rows(sql: str, params: dict[str, Any] | list[Any]) -> list[tuple[Any, ...]]:
@@ -156,30 +226,65 @@ def _rows(sql: str, params: dict[str, Any] | list[Any]) -> list[tuple[Any, ...]]
 
 
 def _path_starts(paths: pd.DataFrame) -> np.ndarray:
-    """True on the first row of each path (rows of one path are adjacent, as :func:`paths_for` returns them)."""
+    """True on the first row of each path (rows of one path adjacent)."""
     keys = paths["path"].to_numpy()
     return np.concatenate([[True], keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=bool)
 
 
-def paths_for(start: datetime, end: datetime, *, lookback_days: int) -> pd.DataFrame:
-    """One row per touch, in path order: ``path`` (an order, or a customer or anonymous visitor
-    without a later conversion), ``converted``, ``value`` (paise), ``converted_at``, ``channel``,
-    ``touched_at``; consecutive touches of one channel collapsed into the last; a conversion
-    without touches gets one ``direct`` touch at its payment time."""
+def collapse(paths: pd.DataFrame) -> pd.DataFrame:
+    """Consecutive touches of one channel in a path collapsed into the last of them (rows of one
+    path adjacent and in order)."""
+    channel = paths["channel"].to_numpy()
+    repeated = np.concatenate([channel[:-1] == channel[1:], [False]]) if len(paths) else np.zeros(0, dtype=bool)
+    repeated[:-1] &= ~_path_starts(paths)[1:]  # the next row is the same channel in the same path
+    return paths[~repeated].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """What the models read. ``conversions``: one row per touch of each converting path, in path
+    order — ``path`` (the order), ``value`` (paise), ``converted_at``, ``channel``, ``touched_at`` —
+    consecutive touches of one channel collapsed into the last, and a conversion without touches
+    given one ``direct`` touch at its payment time. ``moves``: the Markov chain's transition counts
+    over every path (converting or not) after collapsing — ``source`` (None: the start),
+    ``target`` (None: the end), ``converted`` (which end), ``n``."""
+
+    conversions: pd.DataFrame
+    moves: pd.DataFrame
+    non_converting: int
+
+
+def paths_for(start: datetime, end: datetime, *, lookback_days: int) -> Paths:
+    """Every path of the range in one query (see PATHS_SQL); conversions' touches ordered by path,
+    then time, then channel."""
     lookback = timedelta(days=lookback_days)
-    rows = _rows(PATHS_SQL, {"since": start - lookback, "start": start, "end": end, "lookback": lookback})
+    params = {"since": start - lookback, "start": start, "end": end, "lookback": lookback}
+    rows = _rows(PATHS_SETTINGS + PATHS_SQL, params)
     frame = pd.DataFrame(rows, columns=_COLUMNS)
-    frame["converted"] = frame["converted"].astype(bool)
-    frame["value"] = frame["value"].astype("int64")
-    frame["converted_at"] = pd.to_datetime(frame["converted_at"], utc=True)
-    frame["touched_at"] = pd.to_datetime(frame["touched_at"], utc=True)
-    untouched = frame["channel"].isna()
-    frame.loc[untouched, "channel"] = DIRECT
-    frame.loc[untouched, "touched_at"] = frame.loc[untouched, "converted_at"]
-    channel = frame["channel"].to_numpy()
-    repeated = np.concatenate([channel[:-1] == channel[1:], [False]]) if len(frame) else np.zeros(0, dtype=bool)
-    repeated[:-1] &= ~_path_starts(frame)[1:]  # the next row is the same channel in the same path
-    return frame[~repeated].reset_index(drop=True)
+    touched = frame[frame["kind"].isin(["touch", "untouched"])]
+    conversions = pd.DataFrame(
+        {
+            "path": touched["path"].astype("int64"),
+            "value": touched["value"].astype("int64"),
+            "converted_at": pd.to_datetime(touched["converted_at"], utc=True),
+            "channel": touched["target"].fillna(DIRECT),
+            "touched_at": pd.to_datetime(touched["touched_at"], utc=True),
+        }
+    )
+    untouched = touched["kind"].to_numpy() == "untouched"
+    conversions.loc[untouched, "touched_at"] = conversions.loc[untouched, "converted_at"]
+    conversions = collapse(conversions.sort_values(["path", "touched_at", "channel"], kind="stable"))
+
+    moves = frame.loc[frame["kind"].isin(["step", "end"]), ["source", "target", "converted", "n"]]
+    # A conversion without touches: start -> direct -> conversion.
+    bare = int(frame.loc[frame["kind"] == "untouched", "n"].sum())
+    if bare:
+        extra = pd.DataFrame({"source": [None, DIRECT], "target": [DIRECT, None], "converted": [True, True], "n": bare})
+        moves = pd.concat([moves, extra], ignore_index=True)
+    moves = moves.astype({"converted": bool, "n": "int64"}).reset_index(drop=True)
+    ends = moves["target"].isna()
+    non_converting = int(moves.loc[ends & ~moves["converted"], "n"].sum())
+    return Paths(conversions=conversions, moves=moves, non_converting=non_converting)
 
 
 # --- Rule-based models -----------------------------------------------------------------------------
@@ -230,27 +335,49 @@ class MarkovResult:
         return {c: (e / total if total else 0.0) for c, e in self.removal_effects.items()}
 
 
-def markov_chain(paths: pd.DataFrame) -> MarkovResult:
-    """First-order chain start → channels → conversion | null from all paths (rows of
-    :func:`paths_for`, each path's rows adjacent and in order); the removal effect of a channel is
-    1 - P(conversion without it) / P(conversion), where removing it sends every transition into it
-    to null."""
-    codes, uniques = pd.factorize(paths["channel"], sort=True)
-    channels = [str(c) for c in uniques]
-    transient = len(channels) + 1  # start (0) and the channels (1..k); conversion and null absorb
-    conversion, null = transient, transient + 1
+def path_moves(paths: pd.DataFrame) -> pd.DataFrame:
+    """The transitions of paths given as rows (``path``, ``converted``, ``channel``; each path's rows
+    adjacent and in order, already collapsed), counted as :attr:`Paths.moves` counts them."""
     starts = _path_starts(paths)
     ends = np.concatenate([starts[1:], [True]])
-    state = codes + 1
-    previous = np.where(starts, 0, np.concatenate([[0], state[:-1]]))
-    outcome = np.where(paths["converted"].to_numpy(bool)[ends], conversion, null)
-    sources = np.concatenate([previous, state[ends]])
-    targets = np.concatenate([state, outcome])
+    channel = paths["channel"].to_numpy(object)
+    previous = np.concatenate([np.full(1, None, dtype=object), channel[:-1]])
+    previous[starts] = None  # a path's first touch comes from the start
+    moves = pd.DataFrame(
+        {
+            "source": np.concatenate([previous, channel[ends]]),
+            "target": np.concatenate([channel, np.full(int(ends.sum()), None, dtype=object)]),
+            "converted": np.concatenate([np.zeros(len(channel), dtype=bool), paths["converted"].to_numpy(bool)[ends]]),
+        }
+    )
+    counted = moves.fillna({"source": "", "target": ""}).value_counts().rename("n").reset_index()
+    return counted.replace({"source": {"": None}, "target": {"": None}})
+
+
+def markov_chain(paths: pd.DataFrame) -> MarkovResult:
+    """:func:`markov_from_moves` over paths given as rows (see :func:`path_moves`)."""
+    return markov_from_moves(path_moves(paths))
+
+
+def markov_from_moves(moves: pd.DataFrame) -> MarkovResult:
+    """First-order chain start → channels → conversion | null from the transition counts of every
+    path (:attr:`Paths.moves`); the removal effect of a channel is 1 - P(conversion without it) /
+    P(conversion), where removing it sends every transition into it to null."""
+    named = pd.concat([moves["source"], moves["target"]]).dropna()
+    channels = sorted({str(c) for c in named})
+    transient = len(channels) + 1  # start (0) and the channels (1..k); conversion and null absorb
+    conversion, null = transient, transient + 1
+    index = {c: i for i, c in enumerate(channels, start=1)}
+    sources = moves["source"].map(index).fillna(0).to_numpy("int64")
+    ends = np.where(moves["converted"].to_numpy(bool), conversion, null)
+    targets = np.where(moves["target"].isna(), ends, moves["target"].map(index).fillna(0)).astype("int64")
     size = transient + 2
-    counts = np.bincount(sources * size + targets, minlength=size * size).reshape(size, size)[:transient]
+    counts = np.bincount(
+        sources * size + targets, weights=moves["n"].to_numpy("float64"), minlength=size * size
+    ).reshape(size, size)[:transient]
     totals = counts.sum(axis=1, keepdims=True)
-    moves = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    among, into_conversion = moves[:, :transient], moves[:, transient]
+    probabilities = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    among, into_conversion = probabilities[:, :transient], probabilities[:, transient]
 
     def conversion_probability(q: np.ndarray) -> float:
         return float(np.linalg.solve(np.eye(transient) - q, into_conversion)[0])
@@ -295,7 +422,7 @@ def attribution_report(*, span: DateRange, params: AttributionParams) -> Attribu
     queries). Channels listed: those on any path or with spend, in the order of CHANNELS."""
     paths = paths_for(span.start, span.end, lookback_days=params.lookback_days)
     spend = _spend(span)
-    converting = paths[paths["converted"]]
+    converting = paths.conversions
     values = converting.drop_duplicates("path")["value"]
     total_conversions, total_revenue = len(values), int(values.sum())
 
@@ -304,12 +431,13 @@ def attribution_report(*, span: DateRange, params: AttributionParams) -> Attribu
     conversions = weights.groupby(by_channel).sum()
     revenue = weights.mul(converting["value"], axis=0).groupby(by_channel).sum()
 
-    markov = markov_chain(paths) if total_conversions else None
+    markov = markov_from_moves(paths.moves) if total_conversions else None
     shares = markov.shares() if markov else {}
     conversions["markov"] = pd.Series(shares, dtype=float) * total_conversions
     revenue["markov"] = pd.Series(shares, dtype=float) * total_revenue
 
-    channels = sorted(set(paths["channel"]) | set(spend), key=_channel_order)
+    on_paths = set(paths.moves["source"].dropna()) | set(paths.moves["target"].dropna())
+    channels = sorted(on_paths | set(spend), key=_channel_order)
     conversions = conversions.reindex(channels, fill_value=0.0).fillna(0.0)
     revenue = revenue.reindex(channels, fill_value=0.0).fillna(0.0)
     rows = [
@@ -335,7 +463,7 @@ def attribution_report(*, span: DateRange, params: AttributionParams) -> Attribu
         revenue_paise=total_revenue,
         spend_paise=sum(spend.values()),
         converting_paths=total_conversions,
-        non_converting_paths=int(paths.loc[~paths["converted"], "path"].nunique()),
+        non_converting_paths=paths.non_converting,
         conversion_probability=round(markov.conversion_probability, 6) if markov else None,
         channels=rows,
     )
