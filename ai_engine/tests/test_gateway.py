@@ -167,7 +167,10 @@ def test_1000_parallel_requests_against_100_left_reach_the_provider_100_times(
                 list(pool.map(generate, range(1_000)))
             assert outcomes.count("ok") == 100
             assert outcomes.count("ai_quota_exceeded") == 900
-            assert sum(llm.calls.values()) == 100  # exactly 100 reached the provider
+            # Exactly 100 requests reached the provider. On a busy machine a first attempt can pass its
+            # timeout and fall back to the next model: that is a second call for the same request.
+            asked = {r["messages"][-1]["content"] for r in llm.requests}
+            assert len(asked) == 100
             assert int(redis_client().get(key) or 0) == 10_000
         finally:
             with schema_context(tenant.schema_name):
