@@ -19,7 +19,7 @@ from ai_engine.chat.knowledge import knowledge_search
 from ai_engine.chat.models import Conversation, KnowledgeSource
 from billing.selectors import FeatureNotInPlan, require_feature
 from suresh_ai.api.serializers import MAX_PAISE
-from suresh_ai.errors import ApplicationError
+from suresh_ai.errors import ApplicationError, NotFound
 from suresh_ai.tenancy import request_tenant
 from tenants.forms import form_apply_errors
 from tenants.models import Role
@@ -220,12 +220,13 @@ def knowledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if "name" in data:  # a product's name is its title
             data["title"] = data.pop("name")
         try:
-            services.knowledge_source_update(source=source, data=data)
+            saved = services.knowledge_source_update(source=source, data=data)
+        except NotFound:
+            raise  # deleted meanwhile: the 404 page
         except ApplicationError as exc:
-            form_apply_errors(form, exc)
-            source.refresh_from_db()  # the page shows what is stored, not the refused values
+            form_apply_errors(form, exc)  # the page shows what is stored, not the refused values
         else:
-            messages.success(request, f"Saved “{source.title}”.")
+            messages.success(request, f"Saved “{saved.title}”.")
             return redirect("chat-knowledge")
     status = 400 if form.errors else 200
     return render(request, "chat/knowledge_edit.html", {"source": source, "form": form}, status=status)

@@ -25,7 +25,7 @@ from ai_engine.chat.models import ChatSettings, Conversation, KnowledgeChunk, Kn
 from ai_engine.services import Actor, ai_stream
 from billing.services import rupees
 from suresh_ai.api.serializers import MAX_PAISE
-from suresh_ai.errors import Conflict, ValidationFailed
+from suresh_ai.errors import Conflict, NotFound, ValidationFailed
 from suresh_ai.origins import normalise_origin
 from suresh_ai.tenancy import db
 from tenants.models import Tenant
@@ -230,9 +230,23 @@ def knowledge_document_create(*, filename: str, content_type: str, data: bytes, 
     return source
 
 
+def _source_locked(source_id: int) -> KnowledgeSource:
+    """The source's row, locked until the transaction ends; NotFound when it has been deleted.
+
+    A change and a deletion of the same source both take this lock before touching its chunks, so
+    they run one after the other: a change that loaded the source before a deletion committed gets
+    a 404 instead of writing chunks for a source that is gone (an IntegrityError), or deadlocking
+    with the deletion over the chunks each had begun to delete."""
+    source = KnowledgeSource.objects.select_for_update().filter(pk=source_id).first()
+    if source is None:
+        raise NotFound("No such knowledge source (it has just been deleted).")
+    return source
+
+
 def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) -> KnowledgeSource:
     """Change a source's status or title; an FAQ's question and answer; a product's details.
-    A document's text changes only by uploading it again."""
+    A document's text changes only by uploading it again. Returns the source as saved (``source``
+    itself, as the caller loaded it, is left unchanged)."""
     editable = {"status", "title"}
     editable |= {
         KnowledgeSource.Kind.FAQ: {"question", "answer"},
@@ -242,6 +256,7 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
     if fixed:
         raise ValidationFailed.for_field(fixed[0], f"Cannot be changed on a {source.get_kind_display()}.")
     with transaction.atomic():
+        source = _source_locked(source.pk)
         for name, value in data.items():
             setattr(source, name, value.strip() if isinstance(value, str) else value)
         source.url = _web_url(source.url)
@@ -251,7 +266,7 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
             source.answer = _required("answer", source.answer, 10_000)
             source.title = source.question
         source.title = _required("title", source.title, 300)
-        source.save()
+        source.save(force_update=True)
         if source.kind == KnowledgeSource.Kind.FAQ:
             _chunks_write(source, [Passage(heading=source.question, text=source.answer)])
         elif source.kind == KnowledgeSource.Kind.PRODUCT:
@@ -262,7 +277,9 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
 
 
 def knowledge_source_delete(*, source: KnowledgeSource) -> None:
-    source.delete()
+    """Delete a source and its chunks (after any change in progress: see _source_locked)."""
+    with transaction.atomic():
+        _source_locked(source.pk).delete()
 
 
 # --- Conversations -------------------------------------------------------------------------------
