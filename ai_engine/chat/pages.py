@@ -66,7 +66,8 @@ class ProductForm(forms.Form):
 
 
 def _use_field() -> forms.ChoiceField:
-    return forms.ChoiceField(choices=KnowledgeSource.Status.choices, label="Use in answers")
+    usable = (KnowledgeSource.Status.READY, KnowledgeSource.Status.DISABLED)
+    return forms.ChoiceField(choices=[(s.value, s.label) for s in usable], label="Use in answers")
 
 
 class FaqEditForm(FaqForm):
@@ -201,6 +202,8 @@ def _knowledge_add(action: str | None, faq: FaqForm, document: DocumentForm, pro
     except ApplicationError as exc:
         form_apply_errors(form, exc)
         return ""
+    if source.status == KnowledgeSource.Status.PROCESSING:
+        return f"Added “{source.title}”: the PDF is being read; its status shows in the list below."
     return f"Added “{source.title}”."
 
 
@@ -219,6 +222,8 @@ def knowledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         if "name" in data:  # a product's name is its title
             data["title"] = data.pop("name")
+        if source.status in (KnowledgeSource.Status.PROCESSING, KnowledgeSource.Status.FAILED):
+            data.pop("status", None)  # set by the reading of the PDF, not here
         try:
             saved = services.knowledge_source_update(source=source, data=data)
         except NotFound:
