@@ -10,8 +10,6 @@ through coupons, proration, GST, yearly prepayment and failed payments; staff ne
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +19,7 @@ from django.db.models import Sum
 
 from billing.models import Interval, Invoice, Payment, Plan, Refund, Subscription, SubscriptionChange
 from suresh_ai.charts import chart_svg
+from suresh_ai.csvfile import csv_text
 
 PAYING = {Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE}
 
@@ -173,13 +172,8 @@ def revenue_metrics(*, months: int = 12, today: date | None = None) -> list[Mont
 
 
 def revenue_metrics_csv(rows: list[MonthMetrics]) -> str:
-    out = io.StringIO()
     fields = list(MonthMetrics.__dataclass_fields__)
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
-    return out.getvalue()
+    return csv_text(fields, (asdict(row).values() for row in rows))
 
 
 def revenue_charts(rows: list[MonthMetrics]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from intelligence.ingest.channels import channel_of
-from intelligence.ingest.records import KINDS, MAX_BATCH, RecordInvalid, event_validate, first_error, nul_field
+from intelligence.ingest.records import KINDS, MAX_BATCH, RecordInvalid, event_validate, first_error, unstorable
 from intelligence.ingest.statistics import statistics_refresh
 from intelligence.ingest.upsert import Written, insert_new, seen_widen, upsert, visits_record
 from intelligence.models import (
@@ -69,8 +69,8 @@ def _validated(kind: str, records: list[Any]) -> tuple[list[tuple[int, dict[str,
         return valid, errors
     schema = KINDS[kind]()
     for index, record in enumerate(records):
-        if (where := nul_field(record)) is not None:
-            errors.append({"index": index, "field": where, "reason": "Null characters are not allowed."})
+        if (problem := unstorable(record)) is not None:
+            errors.append({"index": index, "field": problem[0], "reason": problem[1]})
             continue
         try:
             valid.append((index, schema.run_validation(record)))

@@ -25,6 +25,7 @@ from django.http import HttpRequest
 
 from ops.audit_changes import ChangeSet
 from ops.models import AuditEntry
+from suresh_ai.csvfile import csv_lines
 
 logger = logging.getLogger(__name__)
 
@@ -185,34 +186,20 @@ def audit_jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield _canonical(row) + "\n"
 
 
-# A cell starting with one of these is a formula to a spreadsheet: it gets a leading quote, which
-# the verifier strips (a value that itself starts with a quote gets one too, so it round-trips).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+# CSV cells go through the shared writer (suresh_ai.csvfile): text that a spreadsheet would read as
+# a formula gets a leading quote, which the verifier strips again; ids and status codes stay numbers.
 _NUMERIC = frozenset({"id", "user_id", "api_key_id", "status_code"})
 _JSON = frozenset({"before", "after"})
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
-
-    def write(self, value: str) -> str:
+def _csv_cell(name: str, value: Any) -> Any:
+    if value is None or name in _NUMERIC:
         return value
-
-
-def _csv_cell(name: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if name in _JSON:
-        return _canonical(value)
-    text = str(value)
-    return "'" + text if name not in _NUMERIC and text.startswith(_FORMULA_START) else text
+    return _canonical(value) if name in _JSON else str(value)
 
 
 def audit_csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        yield writer.writerow([_csv_cell(name, row[name]) for name in EXPORT_COLUMNS])
+    return csv_lines(EXPORT_COLUMNS, ([_csv_cell(name, row[name]) for name in EXPORT_COLUMNS] for row in rows))
 
 
 # --- Verifying an exported file -------------------------------------------------------------------
@@ -232,12 +219,13 @@ def _from_csv(record: dict[str, str]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name in EXPORT_COLUMNS:
         text = record[name]
+        text = text[1:] if text.startswith("'") else text  # the writer's guard against formulas
         if name in _NUMERIC:
             row[name] = int(text) if text else None
         elif name in _JSON:
             row[name] = json.loads(text) if text else None
         else:
-            row[name] = text[1:] if text.startswith("'") else text
+            row[name] = text
     return row
 
 

@@ -8,7 +8,6 @@ know (SKUs, Hindi in Latin script) are kept as they are, so they still match the
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import F, OuterRef, Q, Subquery
 
 from ai_engine.chat.models import KnowledgeChunk, KnowledgeSource
+from ai_engine.chat.pdftext import PdfLimits, PdfUnreadable, pdf_text
 from suresh_ai.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -86,18 +86,18 @@ def document_text(*, data: bytes, kind: str) -> str:
 
 
 def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+    """Read in a child process within the CHAT_PDF_* limits (see pdftext.py): only ever called by the
+    worker's task, never in a web request."""
+    limits = PdfLimits(
+        pages=settings.CHAT_PDF_MAX_PAGES,
+        chars=settings.CHAT_PDF_MAX_CHARS,
+        seconds=settings.CHAT_PDF_TIME_LIMIT_SECONDS,
+        memory_bytes=settings.CHAT_PDF_MEMORY_BYTES,
+    )
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ValidationFailed.for_field("file", "The PDF is password-protected; upload an unprotected copy.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        # pypdf reports malformed files through several exception types; all mean "cannot read it".
-        raise ValidationFailed.for_field("file", "The PDF could not be read; is it a valid PDF file?") from exc
-    text = "\n\n".join(page.strip() for page in pages if page.strip())
+        text = pdf_text(data, limits)
+    except PdfUnreadable as exc:
+        raise ValidationFailed.for_field("file", exc.message) from exc
     if not text.strip():
         raise ValidationFailed.for_field(
             "file", "The PDF has no extractable text (a scanned image?); upload a text PDF or the text itself."

@@ -50,6 +50,10 @@ class KnowledgeSource(models.Model):
     class Status(models.TextChoices):
         READY = "ready", "Used in answers"
         DISABLED = "disabled", "Not used in answers"
+        # PDFs are read by a worker (ai_chat.document_extract): processing until then, failed when
+        # the file could not be used (``failure`` says why). Neither is ever searched.
+        PROCESSING = "processing", "Being read"
+        FAILED = "failed", "Could not be read"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
@@ -61,6 +65,8 @@ class KnowledgeSource(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     size_bytes = models.PositiveIntegerField(null=True, blank=True)
+    upload = models.BinaryField(null=True, blank=True, help_text="A PDF waiting to be read (emptied after).")
+    failure = models.CharField(max_length=500, blank=True, help_text="Why the file could not be read.")
     # Products (until the intelligence catalogue feeds them)
     sku = models.CharField(max_length=64, blank=True)
     price_paise = models.PositiveBigIntegerField(null=True, blank=True)

@@ -19,7 +19,7 @@ from ai_engine.chat.knowledge import knowledge_search
 from ai_engine.chat.models import Conversation, KnowledgeSource
 from billing.selectors import FeatureNotInPlan, require_feature
 from suresh_ai.api.serializers import MAX_PAISE
-from suresh_ai.errors import ApplicationError
+from suresh_ai.errors import ApplicationError, NotFound
 from suresh_ai.tenancy import request_tenant
 from tenants.forms import form_apply_errors
 from tenants.models import Role
@@ -66,7 +66,8 @@ class ProductForm(forms.Form):
 
 
 def _use_field() -> forms.ChoiceField:
-    return forms.ChoiceField(choices=KnowledgeSource.Status.choices, label="Use in answers")
+    usable = (KnowledgeSource.Status.READY, KnowledgeSource.Status.DISABLED)
+    return forms.ChoiceField(choices=[(s.value, s.label) for s in usable], label="Use in answers")
 
 
 class FaqEditForm(FaqForm):
@@ -201,6 +202,8 @@ def _knowledge_add(action: str | None, faq: FaqForm, document: DocumentForm, pro
     except ApplicationError as exc:
         form_apply_errors(form, exc)
         return ""
+    if source.status == KnowledgeSource.Status.PROCESSING:
+        return f"Added “{source.title}”: the PDF is being read; its status shows in the list below."
     return f"Added “{source.title}”."
 
 
@@ -219,13 +222,16 @@ def knowledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         if "name" in data:  # a product's name is its title
             data["title"] = data.pop("name")
+        if source.status in (KnowledgeSource.Status.PROCESSING, KnowledgeSource.Status.FAILED):
+            data.pop("status", None)  # set by the reading of the PDF, not here
         try:
-            services.knowledge_source_update(source=source, data=data)
+            saved = services.knowledge_source_update(source=source, data=data)
+        except NotFound:
+            raise  # deleted meanwhile: the 404 page
         except ApplicationError as exc:
-            form_apply_errors(form, exc)
-            source.refresh_from_db()  # the page shows what is stored, not the refused values
+            form_apply_errors(form, exc)  # the page shows what is stored, not the refused values
         else:
-            messages.success(request, f"Saved “{source.title}”.")
+            messages.success(request, f"Saved “{saved.title}”.")
             return redirect("chat-knowledge")
     status = 400 if form.errors else 200
     return render(request, "chat/knowledge_edit.html", {"source": source, "form": form}, status=status)

@@ -12,7 +12,7 @@ from tenants.models import Membership, Role, Tenant
 
 
 def sources_list(*, kind: str | None = None) -> QuerySet[KnowledgeSource]:
-    sources = KnowledgeSource.objects.annotate(chunk_count=Count("chunks"))
+    sources = KnowledgeSource.objects.defer("upload").annotate(chunk_count=Count("chunks"))
     return sources.filter(kind=kind) if kind else sources
 
 

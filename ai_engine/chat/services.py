@@ -25,7 +25,7 @@ from ai_engine.chat.models import ChatSettings, Conversation, KnowledgeChunk, Kn
 from ai_engine.services import Actor, ai_stream
 from billing.services import rupees
 from suresh_ai.api.serializers import MAX_PAISE
-from suresh_ai.errors import Conflict, ValidationFailed
+from suresh_ai.errors import Conflict, NotFound, ValidationFailed
 from suresh_ai.origins import normalise_origin
 from suresh_ai.tenancy import db
 from tenants.models import Tenant
@@ -210,29 +210,82 @@ def knowledge_products_import(*, data: bytes) -> list[KnowledgeSource]:
 
 
 def knowledge_document_create(*, filename: str, content_type: str, data: bytes, title: str = "") -> KnowledgeSource:
-    """A text, Markdown or PDF upload of at most CHAT_DOCUMENT_MAX_BYTES, cut into passages."""
+    """A text, Markdown or PDF upload of at most CHAT_DOCUMENT_MAX_BYTES. Text and Markdown are cut
+    into passages at once (status ``ready``); a PDF is stored ``processing`` and read by a worker
+    (``ai_chat.document_extract``), since reading a hostile PDF can take as long as its author likes."""
+    from ai_engine.chat.tasks import document_extract
+
     if len(data) > settings.CHAT_DOCUMENT_MAX_BYTES:
         raise ValidationFailed.for_field(
             "file", f"The file is {len(data):,} bytes; the limit is {settings.CHAT_DOCUMENT_MAX_BYTES:,}."
         )
     kind = document_kind(filename=filename, content_type=content_type)
-    passages = _split(document_text(data=data, kind=kind), markdown=kind == "markdown")
+    passages = [] if kind == "pdf" else _split(document_text(data=data, kind=kind), markdown=kind == "markdown")
     with transaction.atomic():
         source = KnowledgeSource.objects.create(
             kind=KnowledgeSource.Kind.DOCUMENT,
+            status=KnowledgeSource.Status.PROCESSING if kind == "pdf" else KnowledgeSource.Status.READY,
             title=(title.strip() or filename)[:300],
             filename=filename[:255],
             content_type=content_type[:100],
             size_bytes=len(data),
+            upload=data if kind == "pdf" else None,
         )
-        _chunks_write(source, passages)
+        if kind == "pdf":
+            source_id = source.pk
+            transaction.on_commit(lambda: document_extract.delay(source_id=source_id))
+        else:
+            _chunks_write(source, passages)
     logger.info("chat_document_added", extra={"source_id": source.pk, "chunks": len(passages), "kind": kind})
+    return source
+
+
+def knowledge_document_extract(*, source_id: int) -> KnowledgeSource | None:
+    """Read a stored PDF (the worker's side of knowledge_document_create): its passages and status
+    ``ready``, or status ``failed`` with the reason in ``failure``. Idempotent: a source that is no
+    longer ``processing`` (read already, or deleted: None) is left as it is. The reading happens
+    outside any transaction (it may take CHAT_PDF_TIME_LIMIT_SECONDS); the result is written under
+    the row's lock, so a deletion meanwhile wins."""
+    pending = KnowledgeSource.objects.filter(pk=source_id, status=KnowledgeSource.Status.PROCESSING).first()
+    if pending is None or pending.upload is None:
+        return pending
+    failure, passages = "", []
+    try:
+        passages = _split(document_text(data=bytes(pending.upload), kind="pdf"), markdown=False)
+    except ValidationFailed as exc:
+        failure = exc.detail["file"][0]  # the reason alone, for the person who uploaded it
+    with transaction.atomic():
+        source = KnowledgeSource.objects.select_for_update().filter(pk=source_id).first()
+        if source is None or source.status != KnowledgeSource.Status.PROCESSING:
+            return source
+        source.status = KnowledgeSource.Status.FAILED if failure else KnowledgeSource.Status.READY
+        source.failure, source.upload = failure[:500], None
+        source.save(update_fields=["status", "failure", "upload", "updated_at"])
+        _chunks_write(source, passages)
+    logger.info(
+        "chat_document_read",
+        extra={"source_id": source_id, "status": source.status, "chunks": len(passages), "failure": failure},
+    )
+    return source
+
+
+def _source_locked(source_id: int) -> KnowledgeSource:
+    """The source's row, locked until the transaction ends; NotFound when it has been deleted.
+
+    A change and a deletion of the same source both take this lock before touching its chunks, so
+    they run one after the other: a change that loaded the source before a deletion committed gets
+    a 404 instead of writing chunks for a source that is gone (an IntegrityError), or deadlocking
+    with the deletion over the chunks each had begun to delete."""
+    source = KnowledgeSource.objects.select_for_update().filter(pk=source_id).first()
+    if source is None:
+        raise NotFound("No such knowledge source (it has just been deleted).")
     return source
 
 
 def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) -> KnowledgeSource:
     """Change a source's status or title; an FAQ's question and answer; a product's details.
-    A document's text changes only by uploading it again."""
+    A document's text changes only by uploading it again. Returns the source as saved (``source``
+    itself, as the caller loaded it, is left unchanged)."""
     editable = {"status", "title"}
     editable |= {
         KnowledgeSource.Kind.FAQ: {"question", "answer"},
@@ -241,7 +294,20 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
     fixed = sorted(set(data) - editable)
     if fixed:
         raise ValidationFailed.for_field(fixed[0], f"Cannot be changed on a {source.get_kind_display()}.")
+    if data.get("status", KnowledgeSource.Status.READY) not in (
+        KnowledgeSource.Status.READY,
+        KnowledgeSource.Status.DISABLED,
+    ):
+        raise ValidationFailed.for_field("status", "Choose ready or disabled.")
     with transaction.atomic():
+        source = _source_locked(source.pk)
+        if "status" in data and source.status in (KnowledgeSource.Status.PROCESSING, KnowledgeSource.Status.FAILED):
+            raise Conflict(
+                "This document is still being read."
+                if source.status == KnowledgeSource.Status.PROCESSING
+                else "This document could not be read; delete it and upload a readable file.",
+                code="document_not_ready",
+            )
         for name, value in data.items():
             setattr(source, name, value.strip() if isinstance(value, str) else value)
         source.url = _web_url(source.url)
@@ -251,7 +317,7 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
             source.answer = _required("answer", source.answer, 10_000)
             source.title = source.question
         source.title = _required("title", source.title, 300)
-        source.save()
+        source.save(force_update=True)
         if source.kind == KnowledgeSource.Kind.FAQ:
             _chunks_write(source, [Passage(heading=source.question, text=source.answer)])
         elif source.kind == KnowledgeSource.Kind.PRODUCT:
@@ -262,7 +328,9 @@ def knowledge_source_update(*, source: KnowledgeSource, data: dict[str, Any]) ->
 
 
 def knowledge_source_delete(*, source: KnowledgeSource) -> None:
-    source.delete()
+    """Delete a source and its chunks (after any change in progress: see _source_locked)."""
+    with transaction.atomic():
+        _source_locked(source.pk).delete()
 
 
 # --- Conversations -------------------------------------------------------------------------------

@@ -16,8 +16,6 @@ the Markov chain is numpy (absorption probabilities by solving the chain's linea
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +26,7 @@ from django.db import connection
 
 from intelligence.ingest.channels import CHANNELS
 from intelligence.ranges import DateRange
+from suresh_ai.csvfile import csv_text, fixed, rupees
 from suresh_ai.errors import ValidationFailed
 
 MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "markov")
@@ -471,21 +470,17 @@ def attribution_report(*, span: DateRange, params: AttributionParams) -> Attribu
 
 def attribution_csv(report: AttributionReport) -> str:
     """One row per channel and model, amounts in rupees."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["channel", "model", "conversions", "revenue_inr", "spend_inr", "roi", "roas"])
-    for row in report.channels:
-        for model in MODELS:
-            credit = row.credits[model]
-            writer.writerow(
-                [
-                    row.channel,
-                    model,
-                    f"{credit.conversions:.4f}",
-                    f"{credit.revenue_paise / 100:.2f}",
-                    f"{row.spend_paise / 100:.2f}",
-                    "" if credit.roi is None else f"{credit.roi:.4f}",
-                    "" if credit.roas is None else f"{credit.roas:.4f}",
-                ]
-            )
-    return out.getvalue()
+    rows = (
+        (
+            row.channel,
+            model,
+            fixed(row.credits[model].conversions, 4),
+            rupees(row.credits[model].revenue_paise),
+            rupees(row.spend_paise),
+            fixed(row.credits[model].roi, 4),
+            fixed(row.credits[model].roas, 4),
+        )
+        for row in report.channels
+        for model in MODELS
+    )
+    return csv_text(["channel", "model", "conversions", "revenue_inr", "spend_inr", "roi", "roas"], rows)

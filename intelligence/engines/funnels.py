@@ -9,8 +9,6 @@ as long as they are inside the window. The breakdown is by the channel of the en
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from intelligence.ranges import range_from
+from suresh_ai.csvfile import csv_text
 from suresh_ai.errors import ValidationFailed
 
 MIN_STEPS, MAX_STEPS = 2, 8
@@ -240,11 +239,6 @@ def funnel_from_query(params: Any) -> Funnel:
 
 def funnel_csv(result: Funnel) -> str:
     """One row per step, for everyone (segment ``all``) and then for each entering channel."""
-    out = io.StringIO()
     fields = list(StepResult.__dataclass_fields__)
-    writer = csv.writer(out)
-    writer.writerow(["segment", *fields])
-    for segment in [result.total, *result.channels]:
-        for step in segment.steps:
-            writer.writerow([segment.channel, *("" if v is None else v for v in astuple(step))])
-    return out.getvalue()
+    rows = ((segment.channel, *astuple(step)) for segment in [result.total, *result.channels] for step in segment.steps)
+    return csv_text(["segment", *fields], rows)

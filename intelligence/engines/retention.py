@@ -10,8 +10,6 @@ period has not started yet are ``None``, not 0.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from intelligence.ranges import MAX_DAYS, DateRange, range_from
+from suresh_ai.csvfile import csv_text, rupees
 from suresh_ai.errors import ValidationFailed
 
 BASES = ("first_purchase", "signup")
@@ -192,39 +191,32 @@ def _cohort(
 
 def retention_csv(result: Retention) -> str:
     """Long form: one row per cohort and period (future periods left out)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "cohort_start",
-            "cohort_size",
-            "period",
-            "customers",
-            "retention_rate",
-            "revenue_inr",
-            "revenue_per_customer_inr",
-            "revenue_retention_rate",
-        ]
+    header = [
+        "cohort_start",
+        "cohort_size",
+        "period",
+        "customers",
+        "retention_rate",
+        "revenue_inr",
+        "revenue_per_customer_inr",
+        "revenue_retention_rate",
+    ]
+    rows = (
+        (
+            c.start,
+            c.size,
+            n,
+            customers,
+            c.retention_rate[n],
+            rupees(c.revenue_paise[n] or 0),
+            rupees(c.revenue_per_customer_paise[n] or 0),
+            c.revenue_retention_rate[n],
+        )
+        for c in result.cohorts
+        for n, customers in enumerate(c.customers)
+        if customers is not None
     )
-    for c in result.cohorts:
-        for n, customers in enumerate(c.customers):
-            if customers is None:
-                continue
-            revenue, per_customer = c.revenue_paise[n] or 0, c.revenue_per_customer_paise[n] or 0
-            revenue_rate = c.revenue_retention_rate[n]
-            writer.writerow(
-                [
-                    c.start.isoformat(),
-                    c.size,
-                    n,
-                    customers,
-                    c.retention_rate[n],
-                    f"{revenue / 100:.2f}",
-                    f"{per_customer / 100:.2f}",
-                    "" if revenue_rate is None else revenue_rate,
-                ]
-            )
-    return out.getvalue()
+    return csv_text(header, rows)
 
 
 def range_for(params: Any, *, period: str, periods: int) -> DateRange:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,10 +23,29 @@ INTEGER_FIELDS = ("quantity",)
 JSON_FIELDS = ("attributes", "properties")
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+# Longer than any amount we take (MAX_PAISE has 16 digits), and far below the 4,300 digits past
+# which Python refuses to read a number at all.
+_MAX_DIGITS = 30
+
+
+def _whole_number(text: str) -> Any:
+    """A cell's whole number as an int, for the schema to check its range; other text as it is
+    (the schema reports "A valid integer is required."). Only ASCII digits count: "²" passes
+    str.isdigit() but int() refuses it. A number of more than 30 digits becomes one just as far out
+    of range with the same sign (10^30), so the row error names the field's limit."""
+    stripped = text.strip()
+    if not _WHOLE_NUMBER.fullmatch(stripped):
+        return stripped
+    digits = stripped.lstrip("-")
+    if len(digits) > _MAX_DIGITS:
+        return -(10**_MAX_DIGITS) if stripped.startswith("-") else 10**_MAX_DIGITS
+    return int(stripped)
+
+
 def _value(name: str, text: str) -> Any:
     if name.endswith(INTEGER_SUFFIXES) or name in INTEGER_FIELDS:
-        stripped = text.strip()
-        return int(stripped) if stripped.lstrip("-").isdigit() else stripped  # the schema names a bad one
+        return _whole_number(text)
     if name in JSON_FIELDS:
         try:
             return json.loads(text)
@@ -38,13 +58,7 @@ def _value(name: str, text: str) -> Any:
             if len(parts) != 3:
                 return text  # the schema reports "items: expected a list"
             sku, quantity, price = (p.strip() for p in parts)
-            items.append(
-                {
-                    "sku": sku,
-                    "quantity": int(quantity) if quantity.isdigit() else quantity,
-                    "unit_price_paise": int(price) if price.isdigit() else price,
-                }
-            )
+            items.append({"sku": sku, "quantity": _whole_number(quantity), "unit_price_paise": _whole_number(price)})
         return items
     return text.strip()
 

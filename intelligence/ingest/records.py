@@ -3,6 +3,7 @@ invalid record is reported with its own index, field and reason while the valid 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -46,6 +47,14 @@ class OrderItemRecord(Record):
     quantity = StrictIntegerField(min_value=1, max_value=100_000, default=1)
     unit_price_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The line's total is stored too: 100,000 x 10^15 would not fit in a bigint.
+        if attrs["quantity"] * attrs["unit_price_paise"] > MAX_PAISE:
+            raise serializers.ValidationError(
+                {"unit_price_paise": f"quantity x unit_price_paise must be at most {MAX_PAISE}."}
+            )
+        return attrs
+
 
 class OrderRecord(Record):
     external_id = IdentifierField(max_length=128)
@@ -54,9 +63,9 @@ class OrderRecord(Record):
     currency = serializers.RegexField(r"^[A-Z]{3}$", default="INR")
     total_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
     subtotal_paise = StrictIntegerField(required=False, min_value=0, max_value=MAX_PAISE)
-    discount_paise = StrictIntegerField(required=False, min_value=0, default=0)
-    tax_paise = StrictIntegerField(required=False, min_value=0, default=0)
-    shipping_paise = StrictIntegerField(required=False, min_value=0, default=0)
+    discount_paise = StrictIntegerField(required=False, min_value=0, max_value=MAX_PAISE, default=0)
+    tax_paise = StrictIntegerField(required=False, min_value=0, max_value=MAX_PAISE, default=0)
+    shipping_paise = StrictIntegerField(required=False, min_value=0, max_value=MAX_PAISE, default=0)
     razorpay_order_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -82,7 +91,7 @@ class PaymentRecord(Record):
     error_reason = serializers.CharField(required=False, allow_blank=True, max_length=120)
     error_description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     amount_paise = StrictIntegerField(min_value=0, max_value=MAX_PAISE)
-    fee_paise = StrictIntegerField(required=False, min_value=0, default=0)
+    fee_paise = StrictIntegerField(required=False, min_value=0, max_value=MAX_PAISE, default=0)
     currency = serializers.RegexField(r"^[A-Z]{3}$", default="INR")
     created_at = serializers.DateTimeField()
     captured_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -214,20 +223,26 @@ class EventIn(pydantic.BaseModel):
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # as DRF does with USE_TZ and UTC
 
 
-def nul_field(value: Any, path: str = "") -> str | None:
-    """The path of the first text holding a NUL character (PostgreSQL cannot store one), or None."""
+NUL_REASON = "Null characters are not allowed."
+NOT_FINITE_REASON = "A number too large to store (or not a number)."
+
+
+def unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(path, reason) of the first value PostgreSQL cannot store, anywhere in a record: text holding
+    a NUL character, or a number that JSON cannot write (1e999 reads as infinity); else None."""
     if isinstance(value, str):
-        return path or "record" if "\x00" in value else None
+        return (path or "record", NUL_REASON) if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path or "record", NOT_FINITE_REASON)
     if isinstance(value, dict):
         for key, item in value.items():
-            found = nul_field(str(key), f"{path}{'.' if path else ''}{key}") or nul_field(
-                item, f"{path}{'.' if path else ''}{key}"
-            )
+            where = f"{path}{'.' if path else ''}{key}"
+            found = unstorable(str(key), where) or unstorable(item, where)
             if found:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = nul_field(item, f"{path}{'.' if path else ''}{index}")
+            found = unstorable(item, f"{path}{'.' if path else ''}{index}")
             if found:
                 return found
     return None
@@ -241,8 +256,8 @@ PYDANTIC_MESSAGES = {
 
 def event_validate(record: Any) -> dict[str, Any]:
     """One event record, as a dict of the fields it gave; raises ``RecordInvalid``."""
-    if (where := nul_field(record)) is not None:
-        raise RecordInvalid(where, "Null characters are not allowed.")
+    if (problem := unstorable(record)) is not None:
+        raise RecordInvalid(*problem)
     try:
         event = EventIn.model_validate(record)
     except pydantic.ValidationError as exc:

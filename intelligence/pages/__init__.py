@@ -4,7 +4,6 @@ period, a series chart, top lists, CSV export. The date range and grain live in 
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 from intelligence import analytics
 from intelligence.ranges import range_from
 from suresh_ai.charts import chart_svg
+from suresh_ai.csvfile import csv_response, csv_text, rupees
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Role
 from tenants.views.auth import member_required
@@ -113,10 +113,11 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
 def analytics_csv(request: HttpRequest) -> HttpResponse:
     span = range_from(request.GET)
     grain = _grain(request, (span.last - span.first).days + 1)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="analytics-{span.first}-{span.last}-{grain}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["bucket_utc", "visitors", "orders", "revenue_inr"])
-    for p in analytics.series(span.start, span.end, grain=grain):
-        writer.writerow([p["bucket"].isoformat(), p["visitors"], p["orders"], f"{p['revenue_paise'] / 100:.2f}"])
-    return response
+    rows = (
+        (p["bucket"].isoformat(), p["visitors"], p["orders"], rupees(p["revenue_paise"]))
+        for p in analytics.series(span.start, span.end, grain=grain)
+    )
+    return csv_response(
+        csv_text(["bucket_utc", "visitors", "orders", "revenue_inr"], rows),
+        f"analytics-{span.first}-{span.last}-{grain}.csv",
+    )

@@ -18,6 +18,7 @@ from billing.services import rupees
 from intelligence.engines import attribution
 from intelligence.ranges import range_from
 from suresh_ai.charts import chart_svg
+from suresh_ai.csvfile import csv_response
 from suresh_ai.errors import ValidationFailed
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
@@ -121,6 +122,4 @@ def attribution_page(request: HttpRequest) -> HttpResponse:
 def attribution_csv(request: HttpRequest) -> HttpResponse:
     span = range_from(request.GET)
     report = attribution.attribution_report(span=span, params=attribution.attribution_params(request.GET))
-    response = HttpResponse(attribution.attribution_csv(report), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="attribution-{span.first}-{span.last}.csv"'
-    return response
+    return csv_response(attribution.attribution_csv(report), f"attribution-{span.first}-{span.last}.csv")

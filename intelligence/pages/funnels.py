@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from intelligence.engines import funnels, retention
 from suresh_ai.charts import chart_svg
+from suresh_ai.csvfile import csv_response
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Role
 from tenants.views.auth import member_required
@@ -103,9 +104,7 @@ def funnels_csv(request: HttpRequest) -> HttpResponse:
         result = funnels.funnel_from_query(request.GET)
     except ValidationFailed as exc:
         return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(funnels.funnel_csv(result), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="funnel-{result.start:%Y-%m-%d}.csv"'
-    return response
+    return csv_response(funnels.funnel_csv(result), f"funnel-{result.start:%Y-%m-%d}.csv")
 
 
 def _cell_style(rate: float | None) -> str:
@@ -182,8 +181,4 @@ def retention_csv(request: HttpRequest) -> HttpResponse:
         result = retention.retention_from_query(request.GET)
     except ValidationFailed as exc:
         return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(retention.retention_csv(result), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="retention-{result.basis}-{result.period}-{result.start}.csv"'
-    )
-    return response
+    return csv_response(retention.retention_csv(result), f"retention-{result.basis}-{result.period}-{result.start}.csv")

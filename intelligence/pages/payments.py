@@ -3,8 +3,6 @@ recovery and refunds; reconciliation; failure-spike insights. Range in the URL; 
 
 from __future__ import annotations
 
-import csv
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
@@ -13,6 +11,7 @@ from django.views.decorators.http import require_GET
 from intelligence.api.v1.views import payments_report
 from intelligence.ranges import range_from
 from suresh_ai.charts import chart_svg
+from suresh_ai.csvfile import csv_response, csv_text
 from suresh_ai.errors import ValidationFailed
 from tenants.models import Role
 from tenants.views.auth import member_required
@@ -55,13 +54,10 @@ def payments_page(request: HttpRequest) -> HttpResponse:
 def payments_csv(request: HttpRequest) -> HttpResponse:
     span = range_from(request.GET)
     report = payments_report(span.start, span.end)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="payments-{span.first}-{span.last}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["dimension", "key", "attempts", "succeeded", "failed", "success_rate"])
-    for dimension in ("method", "bank", "card_network"):
-        for row in report[f"by_{dimension}"]:
-            writer.writerow(
-                [dimension, row["key"], row["attempts"], row["succeeded"], row["failed"], row["success_rate"]]
-            )
-    return response
+    header = ["dimension", "key", "attempts", "succeeded", "failed", "success_rate"]
+    rows = (
+        (dimension, row["key"], row["attempts"], row["succeeded"], row["failed"], row["success_rate"])
+        for dimension in ("method", "bank", "card_network")
+        for row in report[f"by_{dimension}"]
+    )
+    return csv_response(csv_text(header, rows), f"payments-{span.first}-{span.last}.csv")

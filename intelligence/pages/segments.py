@@ -4,7 +4,6 @@ segment's customers. The days and k live in the URL (?day=&from=&k=)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from intelligence.api.v1.segments import members_csv
 from intelligence.engines import segments
 from suresh_ai.charts import chart_svg
+from suresh_ai.csvfile import csv_response, csv_text, rupees
 from suresh_ai.errors import ValidationFailed
 from tenants.models import ROLE_RANK, Role
 from tenants.views.auth import member_required
@@ -134,24 +134,24 @@ def segments_csv(request: HttpRequest) -> HttpResponse:
     if isinstance(day, HttpResponse):
         return day
     summary = segments.segments_summary(day=day)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="segments-{summary.day or "none"}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            *("segment", "label", "customers", "share", "avg_recency_days", "avg_frequency", "avg_monetary_inr"),
-            *("avg_r_score", "avg_f_score", "avg_m_score"),
-        ]
+    header = [
+        *("segment", "label", "customers", "share", "avg_recency_days", "avg_frequency", "avg_monetary_inr"),
+        *("avg_r_score", "avg_f_score", "avg_m_score"),
+    ]
+    return csv_response(
+        csv_text(
+            header,
+            (
+                (
+                    *(r.key, r.label, r.customers, r.share, r.avg_recency_days, r.avg_frequency),
+                    None if r.avg_monetary_paise is None else rupees(r.avg_monetary_paise),
+                    *(r.avg_r_score, r.avg_f_score, r.avg_m_score),
+                )
+                for r in summary.segments
+            ),
+        ),
+        f"segments-{summary.day or 'none'}.csv",
     )
-    for r in summary.segments:
-        monetary = "" if r.avg_monetary_paise is None else f"{r.avg_monetary_paise / 100:.2f}"
-        writer.writerow(
-            [
-                *(r.key, r.label, r.customers, r.share, r.avg_recency_days, r.avg_frequency, monetary),
-                *(r.avg_r_score, r.avg_f_score, r.avg_m_score),
-            ]
-        )
-    return response
 
 
 @member_required(Role.VIEWER)

@@ -174,7 +174,7 @@ def test_analytics_api_and_page(shop: TenantFixture) -> None:
     assert "pygal-chart" in html
     csv_text = page.get("/analytics/export.csv?start=2026-11-02&end=2026-11-03&grain=day").content.decode()
     assert csv_text.splitlines() == [
-        "bucket_utc,visitors,orders,revenue_inr",
-        "2026-11-02T00:00:00+00:00,1,1,500.00",
-        "2026-11-03T00:00:00+00:00,1,0,0.00",
+        '"bucket_utc","visitors","orders","revenue_inr"',
+        '"2026-11-02T00:00:00+00:00",1,1,500.00',
+        '"2026-11-03T00:00:00+00:00",1,0,0.00',
     ]

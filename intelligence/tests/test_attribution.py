@@ -361,10 +361,10 @@ def test_api_report_csv_and_validation(premium: TenantFixture) -> None:
     exported = client.get(f"/api/v1/analytics/attribution.csv?{RANGE}&half_life_days=1")
     assert exported["Content-Type"].startswith("text/csv")
     lines = exported.content.decode().splitlines()
-    assert lines[0] == "channel,model,conversions,revenue_inr,spend_inr,roi,roas"
+    assert lines[0] == '"channel","model","conversions","revenue_inr","spend_inr","roi","roas"'
     assert len(lines) == 1 + 7 * 7
-    assert "paid_search,time_decay,0.1429,128.57,500.00,-0.7429,0.2571" in lines
-    assert "direct,markov,1.2800,480.00,0.00,," in lines
+    assert '"paid_search","time_decay",0.1429,128.57,500.00,-0.7429,0.2571' in lines  # -0.7429: a number
+    assert '"direct","markov",1.2800,480.00,0.00,"",""' in lines
     for query, field, message in (
         ("lookback_days=0", "lookback_days", "A whole number of days from 1 to 90."),
         ("lookback_days=7.5", "lookback_days", "A whole number of days from 1 to 90."),

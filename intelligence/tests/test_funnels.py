@@ -193,16 +193,16 @@ def test_funnel_csv(visits: TenantFixture) -> None:
     with schema_context(visits.tenant.schema_name):
         text = funnel_csv(funnel(steps=STEPS[:2], start=T0, end=END, window_hours=1))
     assert text.splitlines() == [
-        "segment,step,name,path,visitors,conversion_from_previous,conversion_from_start,drop_off,drop_off_rate,"
-        "median_seconds_from_previous,median_seconds_from_start",
-        "all,1,page_view,,6,,1.0,0,,,",
-        "all,2,add_to_cart,,1,0.1667,0.1667,5,0.8333,3600.0,3600.0",
-        "direct,1,page_view,,4,,1.0,0,,,",
-        "direct,2,add_to_cart,,0,0.0,0.0,4,1.0,,",
-        "email,1,page_view,,1,,1.0,0,,,",
-        "email,2,add_to_cart,,0,0.0,0.0,1,1.0,,",
-        "organic_search,1,page_view,,1,,1.0,0,,,",
-        "organic_search,2,add_to_cart,,1,1.0,1.0,0,0.0,3600.0,3600.0",
+        '"segment","step","name","path","visitors","conversion_from_previous","conversion_from_start",'
+        '"drop_off","drop_off_rate","median_seconds_from_previous","median_seconds_from_start"',
+        '"all",1,"page_view","",6,"",1.0,0,"","",""',
+        '"all",2,"add_to_cart","",1,0.1667,0.1667,5,0.8333,3600.0,3600.0',
+        '"direct",1,"page_view","",4,"",1.0,0,"","",""',
+        '"direct",2,"add_to_cart","",0,0.0,0.0,4,1.0,"",""',
+        '"email",1,"page_view","",1,"",1.0,0,"","",""',
+        '"email",2,"add_to_cart","",0,0.0,0.0,1,1.0,"",""',
+        '"organic_search",1,"page_view","",1,"",1.0,0,"","",""',
+        '"organic_search",2,"add_to_cart","",1,1.0,1.0,0,0.0,3600.0,3600.0',
     ]
 
 
@@ -222,8 +222,8 @@ def test_funnel_api(visits: TenantFixture) -> None:
     # Without the cart step, c (49h, 1h after entering) and d (74h, 1h after) buy in order too:
     # a 3h, b 30h, c 1h, d 1h -> 4 of 6, median (1h + 3h) / 2 = 2h.
     assert csv_response.content.decode().splitlines()[1:3] == [
-        "all,1,page_view,,6,,1.0,0,,,",
-        "all,2,purchase,,4,0.6667,0.6667,2,0.3333,7200.0,7200.0",
+        '"all",1,"page_view","",6,"",1.0,0,"","",""',
+        '"all",2,"purchase","",4,0.6667,0.6667,2,0.3333,7200.0,7200.0',
     ]
     for query, field, message in [
         ("steps=page_view", "steps", "Give 2 to 8 steps, separated by commas."),
@@ -255,5 +255,5 @@ def test_funnel_page(visits: TenantFixture) -> None:
     assert bad.status_code == 200
     assert "Give 2 to 8 steps, separated by commas." in bad.content.decode()
     csv_text = page.get("/analytics/funnels/export.csv?start=2026-11-02&end=2026-11-08&window_hours=24").content
-    assert csv_text.decode().splitlines()[3] == "all,3,purchase,,2,0.4,0.3333,3,0.6,7200.0,14400.0"
+    assert csv_text.decode().splitlines()[3] == '"all",3,"purchase","",2,0.4,0.3333,3,0.6,7200.0,14400.0'
     assert page.get("/analytics/funnels/export.csv?window_hours=0").status_code == 400

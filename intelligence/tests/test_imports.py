@@ -39,10 +39,10 @@ def test_an_import_reports_rows_with_errors_and_lands_the_rest(
     assert (job["created"], job["error_count"]) == (2, 3)
     report = alpha.key_client().get(f"/api/v1/data/imports/{job['id']}/errors.csv").content.decode()
     assert report.splitlines() == [
-        "row,field,reason",
-        "4,total_paise,A valid integer is required.",  # line 4 of the file (a blank line 3 is skipped)
-        "5,items.1.quantity,A valid integer is required.",
-        "7,items,\"Write items as SKU:QUANTITY:UNIT_PRICE_PAISE, entries separated by ';' (e.g. MP-500:2:24950).\"",
+        '"row","field","reason"',
+        '4,"total_paise","A valid integer is required."',  # line 4 of the file (a blank line 3 is skipped)
+        '5,"items.1.quantity","A valid integer is required."',
+        '7,"items","Write items as SKU:QUANTITY:UNIT_PRICE_PAISE, entries separated by \';\' (e.g. MP-500:2:24950)."',
     ]
     with schema_context(alpha.tenant.schema_name):
         assert sorted(Order.objects.values_list("external_id", flat=True)) == ["o-1", "o-4"]
@@ -122,4 +122,4 @@ def test_an_events_import_names_the_format_of_a_bad_properties_cell(
         response = _upload(alpha, data, kind="events")
     job = alpha.key_client().get(f"/api/v1/data/imports/{response.json()['id']}/").json()
     report = alpha.key_client().get(f"/api/v1/data/imports/{job['id']}/errors.csv").content.decode()
-    assert report.splitlines()[1] == '2,properties,"Write a JSON object, e.g. {""sku"": ""MP-500""}."'
+    assert report.splitlines()[1] == '2,"properties","Write a JSON object, e.g. {""sku"": ""MP-500""}."'

@@ -183,13 +183,13 @@ def test_retention_csv(shop: TenantFixture) -> None:
             today=date(2025, 4, 15),
         )
     assert retention_csv(result).splitlines() == [
-        "cohort_start,cohort_size,period,customers,retention_rate,revenue_inr,revenue_per_customer_inr,"
-        "revenue_retention_rate",
-        "2025-02-01,1,0,1,1.0,160.00,160.00,1.0",
-        "2025-02-01,1,1,1,1.0,60.00,60.00,0.375",
-        "2025-02-01,1,2,0,0.0,0.00,0.00,0.0",
-        "2025-03-01,1,0,1,1.0,150.00,150.00,1.0",
-        "2025-03-01,1,1,0,0.0,0.00,0.00,0.0",
+        '"cohort_start","cohort_size","period","customers","retention_rate","revenue_inr",'
+        '"revenue_per_customer_inr","revenue_retention_rate"',
+        '"2025-02-01",1,0,1,1.0,160.00,160.00,1.0',
+        '"2025-02-01",1,1,1,1.0,60.00,60.00,0.375',
+        '"2025-02-01",1,2,0,0.0,0.00,0.00,0.0',
+        '"2025-03-01",1,0,1,1.0,150.00,150.00,1.0',
+        '"2025-03-01",1,1,0,0.0,0.00,0.00,0.0',
     ]
 
 
@@ -248,8 +248,8 @@ def test_retention_api(shop: TenantFixture) -> None:
     csv_response = client.get("/api/v1/analytics/retention.csv?period=month&start=2025-03-01&end=2025-03-31&periods=1")
     assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
     assert csv_response.content.decode().splitlines()[1:] == [
-        "2025-03-01,1,0,1,1.0,150.00,150.00,1.0",
-        "2025-03-01,1,1,0,0.0,0.00,0.00,0.0",
+        '"2025-03-01",1,0,1,1.0,150.00,150.00,1.0',
+        '"2025-03-01",1,1,0,0.0,0.00,0.00,0.0',
     ]
     for query, field, message in [
         ("basis=first_order", "basis", "Choose one of: first_purchase, signup."),
@@ -278,5 +278,5 @@ def test_retention_page(shop: TenantFixture) -> None:
     assert bad.status_code == 200
     assert "A whole number from 1 to 24." in bad.content.decode()
     csv_text = page.get("/analytics/retention/export.csv?period=month&start=2025-03-01&end=2025-03-31&periods=1")
-    assert csv_text.content.decode().splitlines()[1] == "2025-03-01,1,0,1,1.0,150.00,150.00,1.0"
+    assert csv_text.content.decode().splitlines()[1] == '"2025-03-01",1,0,1,1.0,150.00,150.00,1.0'
     assert page.get("/analytics/retention/export.csv?period=day").status_code == 400

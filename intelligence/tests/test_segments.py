@@ -491,9 +491,9 @@ def test_api_snapshot_summary_members_and_movement(shop: TenantFixture) -> None:
 
     csv_text = client.get("/api/v1/analytics/segments/need_attention/customers.csv").getvalue().decode()
     assert csv_text.splitlines() == [
-        "customer_id,email,name,recency_days,frequency,monetary_inr,r,f,m",
-        "c05,,,20,2,120.00,3,3,3",
-        "c06,,,40,2,120.00,3,3,3",
+        '"customer_id","email","name","recency_days","frequency","monetary_inr","r","f","m"',
+        '"c05","","",20,2,120.00,3,3,3',
+        '"c06","","",40,2,120.00,3,3,3',
     ]
 
     with schema_context(shop.tenant.schema_name):
@@ -578,17 +578,17 @@ def test_page_chart_movement_kmeans_and_csv(shop: TenantFixture) -> None:
 
     summary_csv = page.get("/analytics/segments/export.csv?day=2026-10-31").content.decode().splitlines()
     assert summary_csv[0] == (
-        "segment,label,customers,share,avg_recency_days,avg_frequency,avg_monetary_inr,"
-        "avg_r_score,avg_f_score,avg_m_score"
+        '"segment","label","customers","share","avg_recency_days","avg_frequency","avg_monetary_inr",'
+        '"avg_r_score","avg_f_score","avg_m_score"'
     )
-    assert summary_csv[1] == "champions,Champions,2,0.2,2.5,5.0,650.00,4.5,4.5,4.5"
-    assert summary_csv[2] == "loyal,Loyal,0,0.0,,,,,,"
+    assert summary_csv[1] == '"champions","Champions",2,0.2,2.5,5.0,650.00,4.5,4.5,4.5'
+    assert summary_csv[2] == '"loyal","Loyal",0,0.0,"","","","","",""'
     members = page.get("/analytics/segments/champions/export.csv?day=2026-11-05")
     assert members.getvalue().decode().splitlines() == [
-        "customer_id,email,name,recency_days,frequency,monetary_inr,r,f,m",
-        "c01,,,5,6,900.00,5,5,5",
-        "c03,,,10,4,400.00,4,5,5",
-        "c10,,,1,2,210.00,5,3,4",
+        '"customer_id","email","name","recency_days","frequency","monetary_inr","r","f","m"',
+        '"c01","","",5,6,900.00,5,5,5',
+        '"c03","","",10,4,400.00,4,5,5',
+        '"c10","","",1,2,210.00,5,3,4',
     ]
     assert page.get("/analytics/segments/vip/export.csv").status_code == 404
     assert page.get("/analytics/segments/export.csv?day=2026-01-01").status_code == 400

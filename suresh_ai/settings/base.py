@@ -356,6 +356,12 @@ AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=300)
 # Largest uploaded knowledge document (text, Markdown, PDF). Its upload paths get a body limit of
 # this plus room for the multipart framing (UPLOAD_BODY_LIMITS); every other path keeps 1 MB.
 CHAT_DOCUMENT_MAX_BYTES = env.int("CHAT_DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# A PDF's text is read by a worker, in a child process with these limits (a hostile file fails alone
+# with a message on its entry): pages, characters of text, wall-clock seconds, address space.
+CHAT_PDF_MAX_PAGES = env.int("CHAT_PDF_MAX_PAGES", default=500)
+CHAT_PDF_MAX_CHARS = env.int("CHAT_PDF_MAX_CHARS", default=2_000_000)
+CHAT_PDF_TIME_LIMIT_SECONDS = env.float("CHAT_PDF_TIME_LIMIT_SECONDS", default=20.0)
+CHAT_PDF_MEMORY_BYTES = env.int("CHAT_PDF_MEMORY_BYTES", default=768 * 1024 * 1024)
 # Health checks: the volume whose free space is checked, and the least free share that is "up".
 HEALTH_DISK_PATH = env.str("HEALTH_DISK_PATH", default="") or str(BASE_DIR)  # empty: the project volume
 HEALTH_DISK_MIN_FREE_RATIO = env.float("HEALTH_DISK_MIN_FREE_RATIO", default=0.10)

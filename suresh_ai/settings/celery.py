@@ -25,7 +25,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every task is routed explicitly by name; new queues are added here, never on the decorator.
 # The ops queue (monitoring, backups) has its own worker, so a stuck default queue cannot hold
 # back the alert about it.
-CELERY_TASK_ROUTES = {"tenants.*": {"queue": "default"}, "ops.*": {"queue": "ops"}}
+CELERY_TASK_ROUTES = {"tenants.*": {"queue": "default"}, "ai_chat.*": {"queue": "default"}, "ops.*": {"queue": "ops"}}
 # django-celery-beat's database scheduler, storing each tick for the monitor's "beat" component.
 CELERY_BEAT_SCHEDULER = "ops.beat:Scheduler"
 # Workers log through Django's LOGGING (JSON lines) rather than Celery's own root handler.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -60,20 +61,31 @@ def test_long_text_is_cut_near_800_characters_between_sentences() -> None:
     assert [len(p.text) for p in gathered] == [602, 602]
 
 
-def test_a_pdf_upload_is_read_and_cut_into_passages(alpha: TenantFixture) -> None:
+def test_a_pdf_upload_is_read_and_cut_into_passages(
+    alpha: TenantFixture, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
     data = _pdf(
         [["Returns policy", "Unopened jars may be returned within 7 days."], ["Delivery reaches Pune in 2 days."]]
     )
     upload = SimpleUploadedFile("policies.pdf", data, content_type="application/pdf")
-    response = alpha.key_client().post(UPLOAD, {"file": upload, "title": "Store policies"})
-    assert response.status_code == 201, response.content
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = alpha.key_client().post(UPLOAD, {"file": upload, "title": "Store policies"})
+    assert response.status_code == 202, response.content  # answered before the PDF is read
     body = response.json()
-    assert (body["kind"], body["title"], body["filename"], body["size_bytes"]) == (
+    assert (body["kind"], body["title"], body["filename"], body["size_bytes"], body["status"], body["chunks"]) == (
         "document",
         "Store policies",
         "policies.pdf",
         len(data),
+        "processing",
+        [],
     )
+    with schema_context(alpha.tenant.schema_name):
+        assert knowledge_search(question="Do you deliver to Pune?") == []  # not searched until read
+    [enqueue] = queued
+    enqueue()  # the worker's turn (eager): ai_chat.document_extract
+    body = alpha.key_client().get(f"/api/v1/ai/chat/knowledge/{body['id']}/").json()
+    assert (body["status"], body["failure"]) == ("ready", "")
     assert [c["text"] for c in body["chunks"]] == [
         "Returns policy Unopened jars may be returned within 7 days.\n\nDelivery reaches Pune in 2 days."
     ]
@@ -101,8 +113,6 @@ def test_markdown_and_text_uploads(alpha: TenantFixture) -> None:
     ("name", "data", "content_type", "message"),
     [
         ("sheet.docx", b"PK\x03\x04", "application/octet-stream", "Upload text (.txt), Markdown (.md) or PDF (.pdf)"),
-        ("scan.pdf", None, "application/pdf", "The PDF has no extractable text"),
-        ("broken.pdf", b"%PDF-1.4 not really", "application/pdf", "The PDF could not be read"),
         ("latin.txt", "caf\xe9".encode("latin-1"), "text/plain", "not UTF-8 text"),
         ("empty.md", b"   \n", "text/markdown", "no text in it"),
         ("fake.txt", b"hello", "application/pdf", "sent as a PDF but is not named .pdf"),

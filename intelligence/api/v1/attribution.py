@@ -17,6 +17,7 @@ from billing.selectors import require_feature
 from intelligence.engines import attribution
 from intelligence.ranges import DateRange, range_from
 from suresh_ai.api.views import BaseAPIView
+from suresh_ai.csvfile import csv_response
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Role
 
@@ -121,6 +122,4 @@ class AttributionCsvView(BaseAPIView):
     )
     def get(self, request: Request) -> HttpResponse:
         span, report = _report(request)
-        response = HttpResponse(attribution.attribution_csv(report), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="attribution-{span.first}-{span.last}.csv"'
-        return response
+        return csv_response(attribution.attribution_csv(report), f"attribution-{span.first}-{span.last}.csv")

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from intelligence.api.v1.views import RANGE
 from intelligence.engines import funnels, retention
 from suresh_ai.api.views import BaseAPIView
+from suresh_ai.csvfile import csv_response
 from tenants.models import Role
 
 # --- serializers -------------------------------------------------------------------------------
@@ -112,12 +113,6 @@ RETENTION_PARAMS = [
 ]
 
 
-def _csv(text: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class FunnelView(BaseAPIView):
     read_role = Role.VIEWER
 
@@ -142,7 +137,7 @@ class FunnelCsvView(BaseAPIView):
     )
     def get(self, request: Request) -> HttpResponse:
         result = funnels.funnel_from_query(request.query_params)
-        return _csv(funnels.funnel_csv(result), f"funnel-{result.start:%Y-%m-%d}.csv")
+        return csv_response(funnels.funnel_csv(result), f"funnel-{result.start:%Y-%m-%d}.csv")
 
 
 class RetentionView(BaseAPIView):
@@ -169,4 +164,6 @@ class RetentionCsvView(BaseAPIView):
     )
     def get(self, request: Request) -> HttpResponse:
         result = retention.retention_from_query(request.query_params)
-        return _csv(retention.retention_csv(result), f"retention-{result.basis}-{result.period}-{result.start}.csv")
+        return csv_response(
+            retention.retention_csv(result), f"retention-{result.basis}-{result.period}-{result.start}.csv"
+        )

@@ -3,8 +3,6 @@ days, computing a snapshot now, and k-means clusters (docs/intelligence/segments
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -23,6 +21,7 @@ from intelligence.models import SegmentSnapshot
 from intelligence.ranges import day_from
 from suresh_ai.api.pagination import CreatedCursorPagination
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView, StrictSerializerMixin
+from suresh_ai.csvfile import csv_lines, rupees
 from suresh_ai.errors import NotFound, ValidationFailed
 from tenants.models import Role
 
@@ -30,13 +29,6 @@ SEGMENT_HELP = "One of: " + ", ".join(segments.SEGMENT_KEYS) + "."
 
 
 _date = day_from
-
-
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 MEMBER_COLUMNS = ["customer_id", "email", "name", "recency_days", "frequency", "monetary_inr", "r", "f", "m"]
@@ -61,14 +53,14 @@ def members_csv(segment: str, day: date | None) -> StreamingHttpResponse:
         )
         .iterator(chunk_size=2000)
     )
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(MEMBER_COLUMNS)
-        for external_id, email, name, recency, frequency, monetary, r, f, m in rows:
-            yield writer.writerow([external_id, email, name, recency, frequency, f"{monetary / 100:.2f}", r, f, m])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    lines = csv_lines(
+        MEMBER_COLUMNS,
+        (
+            (external_id, email, name, recency, frequency, rupees(monetary), r, f, m)
+            for external_id, email, name, recency, frequency, monetary, r, f, m in rows
+        ),
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="segment-{segment}-{day or "none"}.csv"'
     return response
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict
 from typing import Any
 
@@ -20,6 +19,7 @@ from intelligence.ingest.records import KINDS
 from intelligence.models import ImportJob
 from intelligence.ranges import range_from
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView
+from suresh_ai.csvfile import csv_response, csv_text
 from suresh_ai.errors import NotFound, ValidationFailed
 from tenants.models import Role
 
@@ -157,13 +157,8 @@ class ImportDetailView(BaseAPIView):
 
 
 def import_errors_csv(job: ImportJob) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["row", "field", "reason"])
-    for error in job.errors:
-        writer.writerow([error["row"], error["field"], error["reason"]])
-    return response
+    rows = ((error["row"], error["field"], error["reason"]) for error in job.errors)
+    return csv_response(csv_text(["row", "field", "reason"], rows), f"import-{job.pk}-errors.csv")
 
 
 class ImportErrorsView(BaseAPIView):

@@ -26,6 +26,7 @@ class KnowledgeSourceSerializer(serializers.ModelSerializer[KnowledgeSource]):
             "filename",
             "content_type",
             "size_bytes",
+            "failure",
             "sku",
             "price_paise",
             "description",
@@ -68,7 +69,11 @@ class ProductCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]
 
 
 class SourceUpdateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
-    status = serializers.ChoiceField(choices=KnowledgeSource.Status.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in (KnowledgeSource.Status.READY, KnowledgeSource.Status.DISABLED)],
+        required=False,
+        help_text="Whether the bot uses it (processing and failed are set by the reading of a PDF).",
+    )
     title = serializers.CharField(max_length=300, required=False)
     question = serializers.CharField(max_length=300, required=False, help_text="FAQ entries.")
     answer = serializers.CharField(max_length=10_000, required=False, help_text="FAQ entries.")

@@ -128,8 +128,17 @@ class DocumentUploadView(ChatFeature, BaseAPIView):
 
     @extend_schema(
         request=s.DocumentUploadSerializer,
-        responses={201: s.KnowledgeSourceDetailSerializer},
-        summary="Upload a document (text, Markdown or PDF); it is cut into passages at once",
+        responses={
+            201: OpenApiResponse(
+                s.KnowledgeSourceDetailSerializer, description="Text or Markdown: cut into passages at once."
+            ),
+            202: OpenApiResponse(
+                s.KnowledgeSourceDetailSerializer,
+                description="A PDF: stored with status `processing` and read by a worker. Follow "
+                "`GET knowledge/{id}/` until `status` is `ready` (passages listed) or `failed` (`failure` says why).",
+            ),
+        },
+        summary="Upload a document (text, Markdown or PDF); a PDF is read in the background",
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
@@ -146,7 +155,10 @@ class DocumentUploadView(ChatFeature, BaseAPIView):
             data=upload.read(),
             title=body.validated_data["title"],
         )
-        return _created(source)
+        response = _created(source)
+        if source.status == KnowledgeSource.Status.PROCESSING:
+            response.status_code = status.HTTP_202_ACCEPTED
+        return response
 
 
 class KnowledgeSourceDetailView(ChatFeature, BaseGenericAPIView):
@@ -161,7 +173,12 @@ class KnowledgeSourceDetailView(ChatFeature, BaseGenericAPIView):
 
     @extend_schema(
         request=s.SourceUpdateSerializer,
-        responses=s.KnowledgeSourceDetailSerializer,
+        responses={
+            200: s.KnowledgeSourceDetailSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer, description="`document_not_ready`: a PDF still being read, or one that failed."
+            ),
+        },
         summary="Change a source (status, title; an FAQ's question and answer; a product's details)",
         tags=TAGS,
     )
