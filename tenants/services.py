@@ -63,16 +63,22 @@ def template_schema_refresh() -> None:
     read its blueprint (tenants.schema_clone): a template that cannot be copied exactly fails here,
     at deploy time, rather than at the next sign-up."""
     template = settings.TENANT_TEMPLATE_SCHEMA
+    schema_migrate(schema=template)
+    blueprint_forget()
+    with transaction.atomic(), connection.cursor() as cursor:
+        blueprint_for(cursor, template)
+
+
+def schema_migrate(*, schema: str) -> None:
+    """Create ``schema`` if missing and apply every unapplied tenant migration to it (what
+    migrate_schemas does for one schema)."""
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template}"')
-    db().set_schema(template)
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {connection.ops.quote_name(schema)}")
+    db().set_schema(schema)
     try:
         call_command(get_tenant_base_migrate_command_class()(), verbosity=0, interactive=False)
     finally:
         db().set_schema_to_public()
-    blueprint_forget()
-    with transaction.atomic(), connection.cursor() as cursor:
-        blueprint_for(cursor, template)
 
 
 # --- Tenants -----------------------------------------------------------------------------------

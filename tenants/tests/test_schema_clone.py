@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, transaction
-from django_tenants.utils import get_tenant_base_migrate_command_class
 
-from suresh_ai.tenancy import db
 from suresh_ai.testing import PASSWORD
 from tenants import services
 
@@ -134,19 +131,8 @@ def _sequence_positions(schema: str) -> list[tuple[str, int, bool]]:
     return positions
 
 
-def _migrate_schema(schema: str) -> None:
-    """What migrate_schemas does for one schema: create it and run every tenant migration in it."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(schema)}")
-    db().set_schema(schema)
-    try:
-        call_command(get_tenant_base_migrate_command_class()(), verbosity=0, interactive=False)
-    finally:
-        db().set_schema_to_public()
-
-
 def test_a_created_schema_is_identical_to_a_migrated_one(db: None) -> None:
-    _migrate_schema("t_migrated_probe")
+    services.schema_migrate(schema="t_migrated_probe")  # what migrate_schemas does for a schema
     services.tenant_create(name="Clone", slug="clone-probe", owner_email="o@clone.in", owner_password=PASSWORD)
     migrated, cloned = catalogue("t_migrated_probe"), catalogue("t_clone_probe")
     assert cloned["relations"]  # the comparison is not of two empty schemas
