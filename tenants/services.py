@@ -17,7 +17,6 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import get_tenant_base_migrate_command_class, schema_context, schema_exists
 
 from billing.selectors import entitlements_for_tenant
@@ -25,6 +24,7 @@ from billing.services import referral_record, trial_start
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
 from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
+from tenants.schema_clone import blueprint_for, blueprint_forget, schema_clone
 from tenants.selectors import api_key_for_prefix, seats_used
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,22 @@ def platform_ensure(*, domain: str | None = None) -> Tenant:
 
 
 def template_schema_refresh() -> None:
-    """Apply any unapplied tenant migrations to the template schema new tenants are cloned from."""
+    """Apply any unapplied tenant migrations to the template schema new tenants are cloned from, and
+    read its blueprint (tenants.schema_clone): a template that cannot be copied exactly fails here,
+    at deploy time, rather than at the next sign-up."""
     template = settings.TENANT_TEMPLATE_SCHEMA
+    schema_migrate(schema=template)
+    blueprint_forget()
+    with transaction.atomic(), connection.cursor() as cursor:
+        blueprint_for(cursor, template)
+
+
+def schema_migrate(*, schema: str) -> None:
+    """Create ``schema`` if missing and apply every unapplied tenant migration to it (what
+    migrate_schemas does for one schema)."""
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template}"')
-    db().set_schema(template)
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {connection.ops.quote_name(schema)}")
+    db().set_schema(schema)
     try:
         call_command(get_tenant_base_migrate_command_class()(), verbosity=0, interactive=False)
     finally:
@@ -169,7 +180,7 @@ def tenant_create(
             Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
             trial_start(tenant=tenant)
             referral_record(referred=tenant, code=referral_code)
-            CloneSchema().clone_schema(template, schema_name, "DATA")
+            schema_clone(template=template, schema=schema_name)
             db().set_schema_to_public()
     except IntegrityError as exc:
         raise Conflict("A tenant with this name or domain already exists.", code="tenant_exists") from exc
