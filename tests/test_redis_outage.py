@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django_tenants.utils import tenant_context
 
+from ai_engine.chat.models import KnowledgeSource
+from ai_engine.chat.tests.test_pdf_limits import text_pdf
 from intelligence.models import ImportJob
 from suresh_ai.testing import PASSWORD
 from tenants.models import Tenant
@@ -49,11 +52,8 @@ def _import(site: Site) -> Any:
 
 
 def _jobs(django_db_blocker: Any) -> int:
-    with django_db_blocker.unblock():
-        from django_tenants.utils import tenant_context
-
-        with tenant_context(Tenant.objects.get(slug="alpha")):
-            return ImportJob.objects.filter(filename="customers.csv", data=CSV).count()
+    with django_db_blocker.unblock(), tenant_context(Tenant.objects.get(slug="alpha")):
+        return ImportJob.objects.filter(filename="customers.csv", data=CSV).count()
 
 
 def test_pages_sessions_and_sign_in_survive_a_redis_outage_and_imports_answer_503(
@@ -85,13 +85,19 @@ def test_pages_sessions_and_sign_in_survive_a_redis_outage_and_imports_answer_50
     assert form.status_code == 200
     assert "nothing was imported" in form.text
     assert _jobs(django_db_blocker) == before  # no job left behind in "queued"
+    pdf = site.session.post(
+        site.base + "/api/v1/ai/chat/knowledge/documents/",
+        files={"file": ("guide.pdf", text_pdf(["Returns within 7 days."]), "application/pdf")},
+        headers={"X-CSRFToken": site.session.cookies.get("csrftoken"), "Referer": f"http://{site.host}/"},
+        timeout=30,
+    )
+    assert (pdf.status_code, pdf.json()["code"]) == (503, "service_unavailable"), pdf.text[:500]
+    with django_db_blocker.unblock(), tenant_context(Tenant.objects.get(slug="alpha")):
+        assert not KnowledgeSource.objects.filter(filename="guide.pdf").exists()  # none left "processing"
 
     server.start()
     assert site.get("/team/").status_code == 200
     accepted = _import(site)
     assert accepted.status_code == 202, accepted.text[:500]
-    with django_db_blocker.unblock():
-        from django_tenants.utils import tenant_context
-
-        with tenant_context(Tenant.objects.get(slug="alpha")):
-            ImportJob.objects.filter(pk=accepted.json()["id"]).delete()
+    with django_db_blocker.unblock(), tenant_context(Tenant.objects.get(slug="alpha")):
+        ImportJob.objects.filter(pk=accepted.json()["id"]).delete()

@@ -27,6 +27,7 @@ from billing.services import rupees
 from suresh_ai.api.serializers import MAX_PAISE
 from suresh_ai.errors import Conflict, NotFound, ValidationFailed
 from suresh_ai.origins import normalise_origin
+from suresh_ai.queueing import QueueUnavailable, task_enqueue
 from suresh_ai.tenancy import db
 from tenants.models import Tenant
 
@@ -221,21 +222,27 @@ def knowledge_document_create(*, filename: str, content_type: str, data: bytes, 
         )
     kind = document_kind(filename=filename, content_type=content_type)
     passages = [] if kind == "pdf" else _split(document_text(data=data, kind=kind), markdown=kind == "markdown")
-    with transaction.atomic():
-        source = KnowledgeSource.objects.create(
-            kind=KnowledgeSource.Kind.DOCUMENT,
-            status=KnowledgeSource.Status.PROCESSING if kind == "pdf" else KnowledgeSource.Status.READY,
-            title=(title.strip() or filename)[:300],
-            filename=filename[:255],
-            content_type=content_type[:100],
-            size_bytes=len(data),
-            upload=data if kind == "pdf" else None,
-        )
-        if kind == "pdf":
-            source_id = source.pk
-            transaction.on_commit(lambda: document_extract.delay(source_id=source_id))
-        else:
-            _chunks_write(source, passages)
+    message = "Background jobs are not available just now, so the PDF was not added. Try again in a minute."
+    try:
+        with transaction.atomic():
+            source = KnowledgeSource.objects.create(
+                kind=KnowledgeSource.Kind.DOCUMENT,
+                status=KnowledgeSource.Status.PROCESSING if kind == "pdf" else KnowledgeSource.Status.READY,
+                title=(title.strip() or filename)[:300],
+                filename=filename[:255],
+                content_type=content_type[:100],
+                size_bytes=len(data),
+                upload=data if kind == "pdf" else None,
+            )
+            if kind == "pdf":
+                source_id = source.pk
+                # When the broker refuses the task, the entry is removed again: none waits forever.
+                transaction.on_commit(lambda: task_enqueue(document_extract, message=message, source_id=source_id))
+            else:
+                _chunks_write(source, passages)
+    except QueueUnavailable:
+        KnowledgeSource.objects.filter(pk=source.pk).delete()
+        raise
     logger.info("chat_document_added", extra={"source_id": source.pk, "chunks": len(passages), "kind": kind})
     return source
 
