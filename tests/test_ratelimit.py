@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import requests
 from django.test import Client
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from billing.models import Plan
 from billing.selectors import Entitlements, entitlements_for
@@ -266,6 +268,10 @@ def _fire(base_url: str, key: str, total: int, threads: int = 50) -> Burst:
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
+            # gunicorn closes a keep-alive connection idle past its keep-alive time; a GET sent on it
+            # just then finds it gone (RemoteDisconnected) before the server read it: send it again.
+            retry = Retry(total=3, connect=3, read=3, status=0, allowed_methods={"GET"}, raise_on_status=False)
+            session.mount("http://", HTTPAdapter(max_retries=retry))
             with lock:
                 sessions.append(session)
         sent = time.monotonic()
