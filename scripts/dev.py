@@ -27,8 +27,11 @@ EMBEDDED_REDIS_PORT = 6390
 DB_NAME = "suresh_ai"
 
 
+STARTED = time.monotonic()
+
+
 def say(message: str) -> None:
-    print(f"[dev] {message}", flush=True)
+    print(f"[dev {time.monotonic() - STARTED:5.1f} s] {message}" if message else "[dev]", flush=True)
 
 
 def _port_open(host: str, port: int) -> bool:

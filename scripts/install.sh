@@ -7,6 +7,7 @@ UV_VERSION=0.13.10
 python=$1
 requirements=$2
 venv=.venv
+started=$(date +%s)
 say() { printf '[install] %s\n' "$*"; }
 
 if [ ! -x "$venv/bin/python" ]; then
@@ -26,4 +27,4 @@ else
 	say "Installing $requirements ($packages pinned here, plus those it includes) with pip"
 	"$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on -r "$requirements"
 fi
-say "Installed $requirements"
+say "Installed $requirements in $(($(date +%s) - started)) s"

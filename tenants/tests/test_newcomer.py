@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from suresh_ai.errors import ValidationFailed
-from suresh_ai.testing import PASSWORD, TenantFixture, staff_client
+from suresh_ai.testing import PASSWORD, TenantFixture, login_client, make_member, staff_client
 from tenants.forms import SignupForm, TenantCreateForm
 from tenants.models import Membership, Role, Tenant, User, workspace_address_suggestion
 from tenants.services import tenant_create, welcome_token
@@ -184,3 +184,18 @@ def test_welcome_ticket_only_works_on_its_own_workspace(alpha: TenantFixture, be
     ticket = welcome_token(user=alpha.owner, tenant=alpha.tenant)
     assert beta.client().get(f"/welcome/{ticket}/").url == "/login/"
     assert alpha.client().get(f"/welcome/{ticket}/").url == "/"
+
+
+def test_home_shows_each_role_only_the_steps_it_can_take(alpha: TenantFixture) -> None:
+    owner = login_client(alpha, alpha.owner).get("/").content.decode()
+    assert "Invite your team" in owner
+    assert '<a href="/analytics/data/">Import a CSV</a> of customers, orders, payments, events or spend' in owner
+    assert '<a href="/api-keys/">create an API key</a>' in owner
+    analyst = login_client(alpha, make_member(alpha.tenant, Role.ANALYST)).get("/").content.decode()
+    for owner_only in ("Invite your team", "Make it yours", 'href="/api-keys/"', 'href="/branding/"'):
+        assert owner_only not in analyst
+    assert '<a href="/analytics/data/">Import a CSV</a>' in analyst
+    viewer = login_client(alpha, make_member(alpha.tenant, Role.VIEWER)).get("/").content.decode()
+    for not_theirs in ("Invite your team", "Import a CSV", 'href="/api-keys/"', 'href="/ai/content/"'):
+        assert not_theirs not in viewer
+    assert 'See the <a href="/analytics/">dashboards</a>' in viewer
