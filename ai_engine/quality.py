@@ -14,6 +14,10 @@ Checks and weights (the score is 10 x the weight of what passed / the weight of 
 - banned words (2): none of the brand voice's words to avoid nor the platform's risky claims;
 - readability (1, not for json): Flesch reading ease, full marks at 60+ ("plain English"), none
   at 30 or below, linear between (textstat's implementation).
+
+Mentions, length, format and banned words are hard requirements: when any of them fails, the score
+is at most 4.00 (HARD_FAIL_CAP), the judge rubric's "misses required details or the requested
+format" band, however well the rest scored. Readability alone never caps.
 """
 
 from __future__ import annotations
@@ -192,11 +196,18 @@ def quality_checks(*, text: str, template: Any, values: dict[str, Any], avoid: l
     return [c for c in checks if c is not None]
 
 
+HARD_CHECKS = frozenset({"mentions", "length", "format", "banned_words"})
+HARD_FAIL_CAP = Decimal("4.00")
+
+
 def quality_score(checks: list[Check]) -> Decimal:
+    """10 x the weight passed / the weight that applied, at most HARD_FAIL_CAP when a hard check failed."""
     total = sum(c.weight for c in checks)
     if not total:
         return Decimal("10.00")
     value = Decimal(10) * Decimal(str(sum(c.weight * c.passed for c in checks))) / Decimal(total)
+    if any(c.name in HARD_CHECKS and c.passed < 1 for c in checks):
+        value = min(value, HARD_FAIL_CAP)
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 

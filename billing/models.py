@@ -27,14 +27,6 @@ class Plan(models.Model):
     """One version of a plan. Versions are immutable once published: a price or entitlement change
     publishes a new version (billing.services.plan_publish), so subscribers can keep theirs."""
 
-    class Feature(models.TextChoices):
-        AI_CONTENT = "ai_content", "AI content generator"
-        CHATBOT = "chatbot", "AI chatbot"
-        EXPERIMENTS = "experiments", "A/B testing"
-        JOURNEYS = "journeys", "Journey orchestration"
-        ATTRIBUTION = "attribution", "Multi-touch attribution"
-        WHITE_LABEL = "white_label", "White-label branding"
-
     code = models.SlugField(max_length=32)
     version = models.PositiveIntegerField(default=1)
     name = models.CharField(max_length=50)

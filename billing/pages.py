@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ai_engine.selectors import usage_summary
 from billing import gateway, services
 from billing.api.v1.views import invoice_pdf_response, referral_data
+from billing.features import feature_get, features_existing
 from billing.forms import BillingProfileForm
 from billing.gst_states import state_name
 from billing.metrics import revenue_charts, revenue_metrics
-from billing.models import Plan
 from billing.money import gross_with_gst
 from billing.selectors import (
     billing_profile_for,
@@ -25,6 +26,7 @@ from billing.selectors import (
     invoices_of,
     payments_of,
     plans_current,
+    plans_with_feature,
     subscription_for,
 )
 from suresh_ai.admin_site import admin_site
@@ -34,6 +36,20 @@ from tenants.forms import form_apply_errors
 from tenants.models import Role
 from tenants.selectors import seats_used
 from tenants.views.auth import member_required
+
+
+def feature_locked(request: HttpRequest, feature: str) -> HttpResponse:
+    """The page a plan without ``feature`` shows instead of the feature's, inside the normal layout:
+    what the feature does, which plans include it and the way to upgrade (403; the API answers
+    403 ``feature_not_in_plan`` from the same check)."""
+    membership = getattr(request, "membership", None)
+    context = {
+        "feature": feature_get(feature),
+        "plans": plans_with_feature(feature),
+        "plan_name": entitlements_for_tenant(request_tenant(request)).plan_name,
+        "can_upgrade": membership is not None and membership.role in (Role.OWNER, Role.ADMIN),
+    }
+    return render(request, "billing/feature_locked.html", context, status=403)
 
 
 @member_required(Role.ADMIN)
@@ -68,6 +84,7 @@ def billing(request: HttpRequest) -> HttpResponse:
             "monthly_gross": gross_with_gst(plan.price_monthly_paise, rate_percent=rate),
             "yearly_gross": gross_with_gst(plan.price_yearly_paise, rate_percent=rate),
             "current": subscription is not None and subscription.plan.code == plan.code,
+            "features": features_existing(plan.features or []),
         }
         for plan in plans_current()
     ]
@@ -78,7 +95,8 @@ def billing(request: HttpRequest) -> HttpResponse:
             "subscription": subscription,
             "restricted": tenant.is_restricted(),
             "entitlements": entitlements,
-            "features": [label for value, label in Plan.Feature.choices if value in entitlements.features],
+            "features": [feature.name for feature in features_existing(entitlements.features)],
+            "ai_usage": usage_summary(tenant=tenant),
             "seats_used": seats_used(tenant=tenant),
             "plans": plans,
             "form": form,

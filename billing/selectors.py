@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 
+from billing.features import feature_get
 from billing.models import BillingProfile, CreditEntry, Invoice, Payment, Plan, Referral, Subscription
 from billing.money import gross_with_gst, percent_of, prorate
 from suresh_ai.errors import ApplicationError
@@ -82,15 +83,22 @@ class FeatureNotInPlan(ApplicationError):
     code = "feature_not_in_plan"
 
 
+def plans_with_feature(feature: str) -> list[str]:
+    """Names of the current plans that include ``feature``, cheapest first."""
+    return [p.name for p in plans_current() if feature in (p.features or [])]
+
+
 def require_feature(tenant: Tenant, feature: str) -> None:
     """Refuse (403 ``feature_not_in_plan``, naming the plans that have it) unless the tenant's
-    plan includes ``feature`` (a ``Plan.Feature`` value)."""
+    plan includes ``feature`` (a code in billing.features)."""
+    registered = feature_get(feature)
+    if registered is None:
+        raise LookupError(f"{feature!r} is not in billing.features.FEATURES")
     if feature in entitlements_for_tenant(tenant).features:
         return
-    having = [p.name for p in plans_current() if feature in (p.features or [])]
-    label = dict(Plan.Feature.choices).get(feature, feature)
+    having = plans_with_feature(feature)
     raise FeatureNotInPlan(
-        f"{label} is not in your plan." + (f" Available on: {', '.join(having)}." if having else ""),
+        f"{registered.name} is not in your plan." + (f" Available on: {', '.join(having)}." if having else ""),
         detail={"feature": feature, "plans": having},
     )
 

@@ -10,6 +10,9 @@ customers (an ``identify`` links their visits, all from one device per customer;
 anonymous visits are returns of a recent visitor, so visitors are fewer than sessions); orders are
 paid by UPI, card, netbanking or wallet, with realistic failure rates (a failed attempt is often
 retried and recovered), fees and a few refunds. Marketing spend is recorded for the paid channels and email.
+Every payment is linked to its order with the order's amount, except six deliberate, labelled
+reconciliation cases two days ago: orders ``demo-mismatch-amount-1/2`` (captured ₹50 short),
+``demo-mismatch-no-payment-1/2`` (paid, no payment) and payments ``pay_demo_mismatch_no_order_1/2``.
 """
 
 from __future__ import annotations
@@ -91,22 +94,29 @@ SITE = "https://demo-shop.example"
 DAILY_SPEND_PAISE = {"paid_search": 180_000, "paid_social": 150_000, "email": 20_000}
 
 
+ORDER_OF_KINDS = ["customers", "products", "orders", "payments", "refunds", "events", "spend"]
+DEPENDS_ON = {"payments": ("orders",), "refunds": ("orders", "payments")}
+
+
 @dataclass
 class Batches:
-    """Records per kind, flushed through records_ingest 1,000 at a time."""
+    """Records per kind, flushed through records_ingest ``size`` (1,000) at a time."""
 
     on_flush: Callable[[str, int], None] | None = None
+    size: int = 1000
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
 
     def add(self, kind: str, record: dict[str, Any]) -> None:
         rows = self.pending.setdefault(kind, [])
         rows.append(record)
-        if len(rows) == 1000:
+        if len(rows) == self.size:
             self.flush(kind)
 
     def flush(self, kind: str | None = None) -> None:
-        for name in [kind] if kind else ["customers", "products", "orders", "payments", "refunds", "events", "spend"]:
+        # What a kind refers to goes in first: a payment is linked to its order only if the order is
+        # stored when the payment arrives (they were not, and reconciliation showed every one unmatched).
+        for name in [*DEPENDS_ON.get(kind, ()), kind] if kind else ORDER_OF_KINDS:
             rows = self.pending.get(name) or []
             if not rows:
                 continue
@@ -134,12 +144,14 @@ def generate(
     seed: int = 7,
     visits_per_day: int | None = None,
     on_flush: Callable[[str, int], None] | None = None,
+    batch_size: int = 1000,
 ) -> dict[str, int]:
     """Write the demo data set; returns records written per kind. Visits a day default to 4 per
-    100 customers (a shop of 10,000 customers sees ~400 visits a day, ~100 per 2,500)."""
+    100 customers (a shop of 10,000 customers sees ~400 visits a day, ~100 per 2,500). ``batch_size``:
+    records per kind per records_ingest call."""
     rng = np.random.default_rng(seed)
     cutoff = datetime.now(tz=UTC)  # nothing after now: today's figures must not show tomorrow's orders
-    out = Batches(on_flush=on_flush)
+    out = Batches(on_flush=on_flush, size=batch_size)
     start = end - timedelta(days=days - 1)
     products = [
         (f"DEMO-{cat[:3].upper()}-{i + 1:02d}", f"{name} (demo)", cat, int(rng.integers(8, 60)) * 1_000 - 100)
@@ -326,6 +338,55 @@ def generate(
                             "created_at": (paid_at + timedelta(days=3)).isoformat(),
                         },
                     )
-    out.flush("orders")  # orders before their payments, payments before refunds
+    _deliberate_mismatches(out, last=min(end, cutoff.date()), customers=customers, products=products)
     out.flush()
     return out.written
+
+
+def _deliberate_mismatches(out: Batches, *, last: date, customers: int, products: list[Any]) -> None:
+    """A few labelled reconciliation cases, so Payments -> Reconciliation has something true to show:
+    every other demo payment is linked to its order with the same amount. Their ids say what they are."""
+    day = datetime.combine(last - timedelta(days=2), datetime.min.time(), UTC)
+    sku, name, _, price = products[0]
+    for n in (1, 2):
+        customer = f"demo-c{(n * 7) % customers:06d}"
+        when = day.replace(hour=10 + n, minute=0, second=0, microsecond=0)
+        paid = when + timedelta(minutes=2)
+        for case in ("amount", "no-payment"):
+            out.add(
+                "orders",
+                {
+                    "external_id": f"demo-mismatch-{case}-{n}",
+                    "customer_id": customer,
+                    "status": "paid",
+                    "total_paise": price,
+                    "created_at": when.isoformat(),
+                    "paid_at": paid.isoformat(),
+                    "items": [{"sku": sku, "name": name, "quantity": 1, "unit_price_paise": price}],
+                },
+            )
+        out.add(  # captured ₹50 short of the order's total
+            "payments",
+            {
+                "razorpay_payment_id": f"pay_demo_mismatch_amount_{n}",
+                "order_id": f"demo-mismatch-amount-{n}",
+                "customer_id": customer,
+                "status": "captured",
+                "method": "upi",
+                "amount_paise": price - 5_000,
+                "created_at": when.isoformat(),
+                "captured_at": paid.isoformat(),
+            },
+        )
+        out.add(  # a captured payment no order refers to (e.g. a payment link)
+            "payments",
+            {
+                "razorpay_payment_id": f"pay_demo_mismatch_no_order_{n}",
+                "customer_id": customer,
+                "status": "captured",
+                "method": "card",
+                "amount_paise": price,
+                "created_at": when.isoformat(),
+                "captured_at": paid.isoformat(),
+            },
+        )

@@ -141,14 +141,15 @@ def _requests_and_errors() -> dict[str, Any]:
 def _backups() -> dict[str, Any]:
     from ops.backups.exceptions import BackupUnhealthy
     from ops.backups.models import Backup
-    from ops.backups.services import backup_check
+    from ops.backups.services import backup_check, backup_notice
 
     try:
         backup_check()
         problem = ""
     except BackupUnhealthy as exc:
         problem = str(exc)
-    return {"backups": Backup.objects.order_by("-created_at")[:5], "backup_problem": problem}
+    notice = "" if problem else backup_notice()
+    return {"backups": Backup.objects.order_by("-created_at")[:5], "backup_problem": problem, "backup_notice": notice}
 
 
 def dashboard_context() -> dict[str, Any]:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +27,11 @@ EMBEDDED_REDIS_PORT = 6390
 DB_NAME = "suresh_ai"
 
 
+STARTED = time.monotonic()
+
+
 def say(message: str) -> None:
-    print(f"[dev] {message}", flush=True)
+    print(f"[dev {time.monotonic() - STARTED:5.1f} s] {message}" if message else "[dev]", flush=True)
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -168,28 +174,112 @@ def _environ(extra: dict[str, str], settings: str) -> dict[str, str]:
     return env
 
 
+def _prepare(env: dict[str, str], port: str) -> str:
+    """Migrate, set up the platform and the demo workspace in this one process (one Django start-up
+    instead of one per command), and return the demo login lines for the ready block."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from tenants.management.commands.ensure_demo import login_lines
+    from tenants.services import demo_ensure, platform_ensure
+
+    say("Migrating the database (first start: about half a minute)")
+    call_command("migrate_schemas", executor="standard", verbosity=0, interactive=False)
+    say("Platform and tenant template schema")
+    platform_ensure()
+    login = demo_ensure()
+    if login.password is not None:
+        say("Demo workspace created. This login is shown here and in the ready block, never stored:")
+    text = login_lines(login, port)
+    print(text, flush=True)
+    from django.db import connections
+
+    connections.close_all()
+    return text
+
+
+def _answers(url: str, host: str) -> bool:
+    request = urllib.request.Request(url, headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+def _seed_demo(env: dict[str, str], log: Path) -> None:
+    """Fill the demo workspace with its labelled data in the background (once; about a minute), so
+    the sign-in page answers without waiting for it; output to a log file, one line here when done."""
+    command = [str(BIN / "python"), "manage.py", "seed_demo", "--tenant", "demo", "--customers", "2000"]
+    command += ["--days", "180", "--if-empty"]
+    with log.open("w") as sink:
+        result = subprocess.run(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, check=False)
+    if result.returncode == 0:
+        last = log.read_text(errors="replace").strip().splitlines()[-1:]
+        say(f"Demo data: {last[0] if last else 'done'} (log: {log})")
+        say(f"Demo workspace: http://demo.localhost:{env['PORT']}/login/ (login in the ready block above)")
+    else:
+        say(f"Demo data could not be written (exit {result.returncode}); see {log}")
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> int:
+    """SIGTERM every honcho still running (honcho stops its own processes), then wait for them."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    return max((process.wait() for process in processes), default=0)
+
+
 def run() -> None:
     started = time.monotonic()
     env = _environ(services(), "suresh_ai.settings.dev")
-    python = str(BIN / "python")
     port = os.environ.get("PORT", "8000")
     env["PORT"] = port
     env.setdefault("PUBLIC_URL_PORT", port)  # links in emails point at the port we serve on
-    _run([python, "manage.py", "migrate_schemas", "--executor=standard", "-v", "0"], env)
-    _run([python, "manage.py", "platform_init"], env)
-    _run([python, "manage.py", "ensure_demo", "--url-port", port], env)
-    # Labelled demo data so the dashboards have something to show (once; about a minute). The full
-    # set: manage.py seed_demo --tenant demo --customers 10000 --days 365
-    _run(
-        [python, "manage.py", "seed_demo", "--tenant", "demo", "--customers", "2000", "--days", "180", "--if-empty"],
-        env,
-    )
-    say(f"Ready to start in {time.monotonic() - started:.1f} s. Open:")
-    say(f"  Sign up:        http://localhost:{port}/signup/")
-    say(f"  Demo workspace: http://demo.localhost:{port}/login/")
-    say(f"  API reference:  http://demo.localhost:{port}/api/v1/docs/")
-    say(f"  Platform admin: http://localhost:{port}/admin/  (create staff with: manage.py createsuperuser)")
-    os.execvpe(str(BIN / "honcho"), [str(BIN / "honcho"), "start", "-f", "Procfile.dev"], env)
+    env.setdefault("LOG_FORMAT", "console")  # readable lines in a terminal; production logs JSON
+    login = _prepare(env, port)
+    honcho = [str(BIN / "honcho"), "start", "-f", "Procfile.dev"]
+    # The web server first, so the sign-in page does not wait for the workers' start-up on a small
+    # machine; then the workers and beat (the same Procfile, a second honcho).
+    say("Starting the web server")
+    processes = [subprocess.Popen([*honcho, "web"], cwd=ROOT, env=env)]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(_stop_all(processes)))
+    try:
+        while not _answers(f"http://127.0.0.1:{port}/login/", f"demo.localhost:{port}"):
+            if processes[0].poll() is not None:
+                sys.exit(processes[0].returncode)
+            time.sleep(0.5)
+        ready = time.monotonic() - started
+        say("Starting the workers and beat")
+        processes.append(subprocess.Popen([*honcho, "worker", "opsworker", "beat"], cwd=ROOT, env=env))
+        # The labelled demo data (full set: manage.py seed_demo --tenant demo --customers 10000 --days 365).
+        threading.Thread(target=_seed_demo, args=(env, VAR / "seed-demo.log"), daemon=True).start()
+        say("")
+        say(f"Ready in {ready:.1f} s (the sign-in page answers). Open:")
+        say(f"  Demo workspace: http://demo.localhost:{port}/login/")
+        for line in login.strip().splitlines()[1:]:
+            say(f"  {line.strip()}")
+        say("    (its dashboards fill in as the demo data is written: about a minute on the first start)")
+        say("    Lost the password? make demo-password")
+        say(f"  Sign up:        http://localhost:{port}/signup/")
+        say(f"  API reference:  http://demo.localhost:{port}/api/v1/docs/")
+        say(f"  Platform admin: http://localhost:{port}/admin/  (create staff with: manage.py createsuperuser)")
+        say("  Stop: Ctrl-C")
+        say("")
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    sys.exit(_stop_all(processes))
+
+
+def demo_password() -> None:
+    env = _environ(services(), "suresh_ai.settings.dev")
+    port = os.environ.get("PORT", "8000")
+    _run([str(BIN / "python"), "manage.py", "ensure_demo", "--reset-password", "--url-port", port], env)
 
 
 def typecheck(env: dict[str, str]) -> None:
@@ -252,7 +342,7 @@ def test(pytest_args: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["run", "test", "typecheck", "services", "stop"])
+    parser.add_argument("command", choices=["run", "test", "typecheck", "services", "stop", "demo-password"])
     args, rest = parser.parse_known_args()
     VAR.mkdir(exist_ok=True)
     try:
@@ -262,6 +352,8 @@ def main() -> None:
             test(rest)
         elif args.command == "stop":
             stop()
+        elif args.command == "demo-password":
+            demo_password()
         elif args.command == "typecheck":
             typecheck(_environ(services(), "suresh_ai.settings.test"))
         else:

@@ -13,11 +13,12 @@ from suresh_ai.admin_site import admin_site
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import platform_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
-from tenants.views import auth, public
+from tenants.views import public, signup
 
 urlpatterns = [
     path("", public.landing, name="home"),
-    path("signup/", auth.signup_view, name="signup"),
+    path("signup/", signup.signup_view, name="signup"),
+    path("signup/confirm/<str:token>/", signup.signup_confirm_view, name="signup-confirm"),
     path("login/", public.find_workspace, name="login"),
     path("billing/razorpay/webhook/", razorpay_webhook, name="razorpay-webhook"),
     path("status/", status_page, name="status"),

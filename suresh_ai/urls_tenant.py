@@ -16,13 +16,14 @@ from intelligence.pages import segments as segment_pages
 from suresh_ai.api.errors import api_not_found
 from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
-from tenants.views import auth, pages, public
+from tenants.views import auth, pages, public, signup
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("login/", auth.login_view, name="login"),
     path("login/otp/", auth.login_otp_view, name="login-otp"),
     path("logout/", auth.logout_view, name="logout"),
+    path("welcome/<str:ticket>/", signup.signup_welcome_view, name="signup-welcome"),
     path("invitations/<str:token>/", auth.invitation_accept_view, name="invitation-accept"),
     path("account/2fa/", auth.two_factor, name="two-factor"),
     path("team/", pages.team, name="team"),

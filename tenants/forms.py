@@ -8,7 +8,23 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 
 from suresh_ai.errors import ApplicationError
-from tenants.models import ApiKey, Partner, Role
+from tenants.models import (
+    WORKSPACE_ADDRESS_HELP,
+    ApiKey,
+    Partner,
+    Role,
+    validate_workspace_address,
+    workspace_address_suggestion,
+)
+
+
+class WorkspaceAddressFormField(forms.CharField):
+    """The workspace-address rule (tenants.models) with its plain-words errors, not SlugField's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", WORKSPACE_ADDRESS_HELP)
+        super().__init__(max_length=None, validators=[validate_workspace_address], **kwargs)
+        self.widget.attrs.update({"maxlength": "40", "autocapitalize": "none", "spellcheck": "false"})
 
 
 class LoginForm(forms.Form):
@@ -27,19 +43,43 @@ class OtpForm(forms.Form):
 
 
 class SignupForm(forms.Form):
+    """Step one of sign-up: no password here, so the answer is the same whether or not the email has
+    an account (the emailed link's page asks for one). The address is suggested from the business name
+    (static/js/signup.js as you type; here when it is left empty)."""
+
     company = forms.CharField(label="Business name", max_length=100)
-    slug = forms.SlugField(
-        label="Workspace address", max_length=40, help_text="Lowercase letters, digits and hyphens, e.g. acme."
-    )
+    slug = WorkspaceAddressFormField(label="Workspace address", required=False)
     full_name = forms.CharField(label="Your name", max_length=150, required=False)
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password = forms.CharField(
-        label="Password",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters and not a common password.",
-    )
     referral = forms.CharField(
         label="Referral code", max_length=12, required=False, help_text="Optional: from a business that invited you."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "slug" in data and not data["slug"] and data.get("company"):
+            suggestion = workspace_address_suggestion(data["company"])
+            if suggestion:
+                data["slug"] = suggestion
+                # Show the suggestion if the page comes back with errors.
+                self.data = {**dict(self.data.items()), "slug": suggestion}
+        if "slug" in data and not data["slug"]:
+            self.add_error("slug", "Enter a workspace address, e.g. acme-store.")
+        return data
+
+
+class SignupNewPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text="At least 12 characters and not a common password.",
+    )
+
+
+class SignupAccountPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Your account's password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
 
 
@@ -101,7 +141,7 @@ class TenantCreateForm(forms.Form):
     """Platform admin: create a tenant through tenants.services.tenant_create."""
 
     name = forms.CharField(max_length=100)
-    slug = forms.SlugField(max_length=40, help_text="Subdomain and schema name.")
+    slug = WorkspaceAddressFormField(label="Slug (subdomain and schema name)")
     owner_email = forms.EmailField()
     owner_password = forms.CharField(
         required=False,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -13,6 +16,54 @@ from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 
 hex_colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB.")
+
+# A workspace address is its subdomain and schema name. One rule, checked by the model, the sign-up
+# and admin forms, the platform API and tenant_create: 3-40 lowercase letters, digits and hyphens,
+# starting with a letter and ending with a letter or digit (no underscores: not valid in a host name).
+WORKSPACE_ADDRESS_HELP = "3-40 lowercase letters (a-z), digits and hyphens, starting with a letter, e.g. acme-store."
+_ADDRESS_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def workspace_address_problems(value: str) -> list[str]:
+    """What is wrong with ``value`` as a workspace address, in plain words (empty: nothing)."""
+    if not value:
+        return ["Enter a workspace address, e.g. acme-store."]
+    problems = []
+    wrong = sorted({ch for ch in value if ch not in _ADDRESS_CHARACTERS})
+    if wrong:
+        shown = ", ".join("a space" if ch == " " else f"'{ch}'" for ch in wrong)
+        advice = "; use lowercase letters" if any(ch.isupper() for ch in wrong) else ""
+        problems.append(f"Use only lowercase letters (a-z), digits and hyphens: {shown} can't be used{advice}.")
+    if not 3 <= len(value) <= 40:
+        problems.append(f"Use 3 to 40 characters (this has {len(value)}).")
+    if not value[0].isalpha():
+        problems.append("Start with a letter.")
+    if value.endswith("-"):
+        problems.append("End with a letter or digit, not a hyphen.")
+    return problems
+
+
+def validate_workspace_address(value: str) -> None:
+    problems = workspace_address_problems(value)
+    if problems:
+        raise ValidationError(" ".join(problems), code="invalid")
+
+
+def workspace_address_suggestion(name: str) -> str:
+    """An address from a business name ("Kappa Crafts & Co." -> "kappa-crafts-co"); empty when the name
+    has too few letters or digits to make one. The same rule as static/js/signup.js."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    words = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    words = re.sub(r"^[^a-z]+", "", words)[:40].rstrip("-")
+    return words if len(words) >= 3 else ""
+
+
+class WorkspaceAddressField(models.SlugField):
+    """A SlugField held to the workspace-address rule instead of Django's slug rule (which allows
+    underscores and says "Enter a valid 'slug'")."""
+
+    default_validators = [validate_workspace_address]
 
 
 class Branding(models.Model):
@@ -46,7 +97,7 @@ class Tenant(TenantMixin, Branding):
         SUSPENDED = "suspended", "Suspended"
 
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=40, unique=True)
+    slug = WorkspaceAddressField(max_length=40, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # What billing allows now, kept by billing.services from the tenant's Subscription in the same
     # transaction as any change to it, so every request reads it from the (cached) tenant row.

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -23,13 +24,23 @@ from billing.selectors import entitlements_for_tenant
 from billing.services import referral_record, trial_start
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
-from tenants.models import ROLE_RANK, ApiKey, Domain, Invitation, Membership, Partner, Role, Tenant, User
+from tenants.models import (
+    ROLE_RANK,
+    ApiKey,
+    Domain,
+    Invitation,
+    Membership,
+    Partner,
+    Role,
+    Tenant,
+    User,
+    workspace_address_problems,
+)
 from tenants.schema_clone import blueprint_for, blueprint_forget, schema_clone
 from tenants.selectors import api_key_for_prefix, seats_used
 
 logger = logging.getLogger(__name__)
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 RESERVED_SLUGS = frozenset(
     {"www", "api", "app", "admin", "public", "static", "media", "mail", "status", "help", "docs", "tenant-template"}
 )
@@ -89,10 +100,9 @@ def tenant_domain_for(slug: str) -> str:
 
 
 def _validate_slug(slug: str) -> None:
-    if not SLUG_RE.match(slug):
-        raise ValidationFailed.for_field(
-            "slug", "Use 3-40 lowercase letters, digits or hyphens, starting with a letter."
-        )
+    problems = workspace_address_problems(slug)
+    if problems:
+        raise ValidationFailed.for_field("slug", " ".join(problems))
     if slug in RESERVED_SLUGS:
         raise ValidationFailed.for_field("slug", "This name is reserved.")
     if Tenant.objects.filter(slug=slug).exists():
@@ -187,6 +197,111 @@ def tenant_create(
     seconds = time.perf_counter() - started
     logger.info("tenant_created", extra={"tenant": schema_name, "seconds": round(seconds, 3)})
     return TenantCreated(tenant=tenant, owner=owner, domain=domain, seconds=seconds)
+
+
+# --- Sign-up by email ----------------------------------------------------------------------------
+# The sign-up form answers the same way whether or not the email has an account: it only checks the
+# workspace address and queues an email. The worker looks the address up and writes the link; the
+# link's page asks a new person to choose a password and someone with an account for theirs. So the
+# page, its timing and the work done while answering never depend on whether the account exists.
+
+SIGNUP_SALT = "tenants.signup"
+SIGNUP_LINK_MAX_AGE = 24 * 3600
+WELCOME_SALT = "tenants.signup.welcome"
+WELCOME_MAX_AGE = 300
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    company: str
+    slug: str
+    email: str
+    full_name: str = ""
+    referral: str = ""
+
+
+def workspace_address_check(*, slug: str) -> None:
+    """The address follows the rule, is not reserved and is free (ValidationFailed on "slug" if not)."""
+    _validate_slug(slug)
+
+
+def signup_request_send(*, request: SignupRequest) -> None:
+    """Queue the sign-up email (after commit). Nothing here depends on whether the email has an account."""
+    from tenants.tasks import signup_send_email
+
+    workspace_address_check(slug=request.slug)
+    token = signing.dumps(request.__dict__, salt=SIGNUP_SALT, compress=True)
+    transaction.on_commit(lambda: signup_send_email.delay(token=token))
+
+
+def signup_request_read(*, token: str) -> SignupRequest:
+    """The request a sign-up link carries; ValidationFailed when it was altered or is over a day old."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=SIGNUP_LINK_MAX_AGE)
+        return SignupRequest(**data)
+    except (signing.BadSignature, TypeError) as exc:
+        raise ValidationFailed("This sign-up link is not valid or is over a day old.", code="link_invalid") from exc
+
+
+def signup_email_send(*, token: str) -> bool:
+    """Email the link that continues a sign-up: to create the account and workspace, or, for an
+    address that has an account, to add the workspace to it."""
+    from tenants.emails import branded_email_send
+
+    request = signup_request_read(token=token)
+    has_account = User.objects.filter(email__iexact=request.email, is_active=True).exists()
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    link = f"{settings.PUBLIC_URL_SCHEME}://{settings.PLATFORM_DOMAIN}{port}/signup/confirm/{token}/"
+    branded_email_send(
+        tenant=None,
+        to=request.email,
+        subject=f"Create your workspace {request.company}",
+        template="signup",
+        context={
+            "link": link,
+            "company": request.company,
+            "address": tenant_domain_for(request.slug),
+            "has_account": has_account,
+        },
+    )
+    return True
+
+
+def signup_complete(*, request: SignupRequest, password: str | None) -> TenantCreated:
+    """Create the workspace a confirmed sign-up asked for: with a new account (``password`` chosen on
+    the link's page) or, when ``password`` is None, owned by the existing account of that email
+    (which the caller has authenticated)."""
+    return tenant_create(
+        name=request.company,
+        slug=request.slug,
+        owner_email=request.email,
+        owner_password=password,
+        owner_full_name=request.full_name,
+        referral_code=request.referral or None,
+    )
+
+
+def welcome_token(*, user: User, tenant: Tenant) -> str:
+    """A short-lived, single-use ticket that signs the new owner in on the workspace's own domain
+    (sessions are per host). Single use: it carries the last sign-in time, which signing in changes."""
+    last = user.last_login.isoformat() if user.last_login else ""
+    return signing.dumps({"u": user.pk, "s": tenant.schema_name, "l": last}, salt=WELCOME_SALT)
+
+
+def welcome_token_user(*, token: str, tenant: Tenant) -> User | None:
+    """The owner a welcome ticket signs in on ``tenant``, or None (altered, expired, used, elsewhere)."""
+    try:
+        data = signing.loads(token, salt=WELCOME_SALT, max_age=WELCOME_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if data.get("s") != tenant.schema_name:
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or (user.last_login.isoformat() if user.last_login else "") != data.get("l"):
+        return None
+    if not Membership.objects.filter(tenant=tenant, user=user, role=Role.OWNER).exists():
+        return None
+    return user
 
 
 def tenant_update_branding(*, tenant: Tenant, data: dict[str, object], actor_role: str = Role.OWNER) -> Tenant:
@@ -627,3 +742,39 @@ def tenant_purge(*, tenant: Tenant) -> None:
     with transaction.atomic():
         Subscription.objects.filter(tenant=tenant, payments__isnull=True).delete()
         tenant.delete(force_drop=True)  # type: ignore[call-arg]  # django-tenants' TenantMixin.delete
+
+
+# --- The demo workspace (make run) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    url_host: str
+    email: str
+    password: str | None  # None: the workspace existed, so its password is not known here
+
+
+def demo_ensure(*, slug: str = "demo", email: str = "owner@demo.example") -> DemoLogin:
+    """The demo workspace, created once with a random password (returned only then, stored nowhere)."""
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is not None:
+        owner = Membership.objects.filter(tenant=tenant, role=Role.OWNER).select_related("user").first()
+        return DemoLogin(url_host=tenant_domain_for(slug), email=owner.user.email if owner else email, password=None)
+    password = secrets.token_urlsafe(12)
+    created = tenant_create(name="Demo Store (demo data)", slug=slug, owner_email=email, owner_password=password)
+    return DemoLogin(url_host=created.domain, email=created.owner.email, password=password)
+
+
+def demo_password_reset(*, slug: str = "demo") -> DemoLogin:
+    """Give the demo workspace's owner a new random password (and lift any sign-in lockout)."""
+    from axes.utils import reset as axes_reset
+
+    owner = Membership.objects.filter(tenant__slug=slug, role=Role.OWNER).select_related("user").order_by("pk").first()
+    if owner is None:
+        raise NotFound(f"No workspace {slug!r} with an owner (make run creates the demo).")
+    password = secrets.token_urlsafe(12)
+    owner.user.set_password(password)
+    owner.user.save(update_fields=["password"])
+    axes_reset(username=owner.user.email)
+    logger.info("demo_password_reset", extra={"tenant": slug})
+    return DemoLogin(url_host=tenant_domain_for(slug), email=owner.user.email, password=password)

@@ -51,3 +51,12 @@ def password_reset_send_email(*, user_id: int, host: str, scheme: str) -> dict[s
 def workspaces_send_email(*, user_id: int) -> dict[str, Any]:
     """Email someone the sign-in links of every workspace they belong to."""
     return {"user_id": user_id, "sent": services.workspaces_email_send(user_id=user_id)}
+
+
+@shared_task(
+    name="tenants.signup_send_email",
+    **EMAIL_TASK_OPTIONS,
+)
+def signup_send_email(*, token: str) -> dict[str, Any]:
+    """Email the link that continues a sign-up (the worker, not the page, looks the address up)."""
+    return {"sent": services.signup_email_send(token=token)}

@@ -1,8 +1,11 @@
-"""A newcomer's first session, over real HTTP: sign up, enable 2FA, invite a teammate, create an
-API key and call /api/v1/ with it, then sign in again through the two-factor step.
+"""A newcomer's first session, over real HTTP: sign up (following the emailed link, which signs the
+new owner in), enable 2FA, invite a teammate, create an API key and call /api/v1/ with it, then sign
+in again through the two-factor step.
 
-Used by tests/test_journey.py against a gunicorn server, and runnable by hand against `make run`:
+Used by tests/test_journey.py against a gunicorn server and a worker, and runnable by hand against
+`make run` started with its mail going to the SMTP server this script starts (on --smtp-port):
 
+    EMAIL_URL=smtp://127.0.0.1:8025 make run
     .venv/bin/python -m tests.journey --base http://127.0.0.1:8000 --platform-host localhost:8000
 """
 
@@ -12,10 +15,13 @@ import argparse
 import base64
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 from django_otp.oath import totp
+
+from tests.smtp import SmtpServer
 
 PASSWORD = "journey-passphrase-2026"
 
@@ -53,21 +59,29 @@ class JourneyResult:
     invitations: list[dict[str, object]]
 
 
-def run_journey(base: str, platform_host: str, tenant_base: str = "localhost", port: str = "") -> JourneyResult:
+def run_journey(
+    base: str, platform_host: str, mail: Callable[[str], str], tenant_base: str = "localhost", port: str = ""
+) -> JourneyResult:
+    """``mail(address)`` waits for the next email to ``address`` and returns its text."""
     slug = "journey" + secrets.token_hex(3)
     email = f"owner@{slug}.in"
     public = Site(base, platform_host)
-    signup = public.post_form(
-        "/signup/", {"company": "Journey Jams", "slug": slug, "full_name": "J", "email": email, "password": PASSWORD}
-    )
+    signup = public.post_form("/signup/", {"company": "Journey Jams", "slug": slug, "full_name": "J", "email": email})
     assert signup.status_code == 200, signup.text[:500]
-    assert f"{slug}.{tenant_base}" in signup.text
+    assert "Check your email" in signup.text
+    link = re.search(r"https?://[^/\s]+(/signup/confirm/[^/\s]+/)", mail(email))
+    assert link is not None
+    created = public.post_form(link.group(1), {"password": PASSWORD})
+    assert created.status_code == 302, created.text[:500]
 
     tenant_host = f"{slug}.{tenant_base}" + (f":{port}" if port else "")
+    assert created.headers["Location"].split("/")[2] == tenant_host
     browser = Site(base, tenant_host)
-    login = browser.post_form("/login/", {"username": email, "password": PASSWORD})
-    assert login.status_code == 302, login.text[:500]
-    assert "Welcome to Journey Jams" in browser.get("/").text
+    welcome = browser.get("/" + created.headers["Location"].split("/", 3)[3])
+    assert welcome.headers["Location"] == "/", welcome.text[:300]
+    home = browser.get("/").text
+    assert "Welcome to Journey Jams" in home
+    assert "is ready, and you are signed in" in home
 
     setup = browser.get("/account/2fa/").text
     secret = re.search(r"Enter this key: <code>([A-Z2-7=]+)</code>", setup)
@@ -108,8 +122,10 @@ def main() -> None:
     parser.add_argument("--platform-host", default="localhost:8000", help="Host header of the platform site.")
     parser.add_argument("--tenant-base", default="localhost", help="TENANT_BASE_DOMAIN of the server.")
     parser.add_argument("--port", default="8000", help="Port part of tenant Host headers ('' for none).")
+    parser.add_argument("--smtp-port", type=int, default=8025, help="Where the server's mail is sent (EMAIL_URL).")
     args = parser.parse_args()
-    result = run_journey(args.base, args.platform_host, args.tenant_base, args.port)
+    with SmtpServer(port=args.smtp_port) as smtp:
+        result = run_journey(args.base, args.platform_host, smtp.mail_to, args.tenant_base, args.port)
     print(f"journey ok: tenant {result.slug}, /api/v1/me/ -> {result.me['tenant']}")  # noqa: T201
 
 

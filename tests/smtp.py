@@ -11,6 +11,7 @@ import email
 import email.policy
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
@@ -78,6 +79,18 @@ class _Collector:
                 self._changed.wait(remaining)
             return list(self._messages)
 
+    def wait_for_match(self, matches: Callable[[ReceivedMessage], bool], timeout: float) -> ReceivedMessage:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [m for m in self._messages if matches(m)]
+                if found:
+                    return found[-1]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no matching email within {timeout}s")
+                self._changed.wait(remaining)
+
 
 class _FreePortController(Controller):
     """Binds port 0 (the OS picks a free port, no race) and learns the port before self-testing."""
@@ -91,9 +104,9 @@ class _FreePortController(Controller):
 class SmtpServer:
     """A local SMTP server (no TLS, no auth) in a background thread. Use as a context manager."""
 
-    def __init__(self, hostname: str = "127.0.0.1") -> None:
+    def __init__(self, hostname: str = "127.0.0.1", port: int = 0) -> None:
         self._collector = _Collector()
-        self._controller = _FreePortController(self._collector, hostname=hostname, port=0)
+        self._controller = _FreePortController(self._collector, hostname=hostname, port=port)
 
     @property
     def host(self) -> str:
@@ -119,6 +132,10 @@ class SmtpServer:
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMessage]:
         """Block until at least ``count`` messages have arrived; TimeoutError after ``timeout`` seconds."""
         return self._collector.wait_for(count, timeout)
+
+    def mail_to(self, address: str, timeout: float = 30.0) -> str:
+        """The text of the latest message to ``address``, waiting for one to arrive."""
+        return self._collector.wait_for_match(lambda m: address in m.rcpt_tos, timeout).text
 
     def start(self) -> SmtpServer:
         self._controller.start()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ai_engine.chat import selectors, services
 from ai_engine.chat.knowledge import knowledge_search
 from ai_engine.chat.models import Conversation, KnowledgeSource
+from billing.pages import feature_locked
 from billing.selectors import FeatureNotInPlan, require_feature
 from suresh_ai.api.serializers import MAX_PAISE
 from suresh_ai.errors import ApplicationError, NotFound
@@ -30,7 +31,8 @@ WIDGET_JS = Path(__file__).resolve().parent / "static" / "chat" / "widget.js"
 
 
 def chat_page(minimum: str) -> Callable[[View], View]:
-    """A member with at least ``minimum``, on a plan with the chatbot (else a 403 page naming the plans)."""
+    """A member with at least ``minimum``, on a plan with the chatbot (else, in the layout, what it does and
+    which plans have it)."""
 
     def decorator(view: View) -> View:
         @member_required(minimum)
@@ -38,8 +40,8 @@ def chat_page(minimum: str) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 require_feature(request_tenant(request), "chatbot")
-            except FeatureNotInPlan as exc:
-                return render(request, "errors/403.html", {"message": exc.message}, status=403)
+            except FeatureNotInPlan:
+                return feature_locked(request, "chatbot")
             return view(request, *args, **kwargs)
 
         return wrapper

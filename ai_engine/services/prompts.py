@@ -293,6 +293,8 @@ def variables_validate(template: PromptTemplate, raw: Any, *, business_name: str
             else:
                 clean[name] = "" if spec["type"] != "list" else []
             continue
+        if spec["type"] == "choice" and isinstance(value, str):
+            value = _choice_as_defined(spec["choices"], value)
         problem = _variable_problem(spec, value)
         if problem:
             errors[f"variables.{name}"] = [f"{spec.get('label', name)}: {problem}"]
@@ -302,6 +304,13 @@ def variables_validate(template: PromptTemplate, raw: Any, *, business_name: str
         first = next(iter(errors))
         raise ValidationFailed(f"{first}: {errors[first][0]}", detail=errors)
     return clean
+
+
+def _choice_as_defined(choices: list[str], value: str) -> str:
+    """A choice in any case, as the template defines it ("Google" -> "google"): forms show the
+    choices capitalised, and a CSV typed by hand uses what it sees."""
+    folded = value.casefold()
+    return next((choice for choice in choices if choice.casefold() == folded), value)
 
 
 def _variable_problem(spec: dict[str, Any], value: Any) -> str | None:

@@ -154,3 +154,28 @@ def test_viewers_do_not_get_the_content_pages(alpha: TenantFixture) -> None:
     viewer = login_client(alpha, make_member(alpha.tenant, Role.VIEWER))
     for path in ("/ai/content/", "/ai/prompts/", "/ai/quality/"):
         assert viewer.get(path).status_code == 403, path
+
+
+def test_choices_are_case_insensitive_on_input(
+    alpha: TenantFixture, llm: FakeLLM, eager_tasks: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The form shows "Google"; a CSV typed from it says "Google" (or "GOOGLE"): stored as defined."""
+    page = login_client(alpha, alpha.owner)
+    assert ">Google</option>" in page.get("/ai/content/?template=ad_copy").content.decode()
+    rows = b"product_name,platform,audience\nTea,Google,tea lovers\nCoffee,META,night owls\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = page.post(
+            "/ai/content/batches/ad_copy/",
+            {"file": SimpleUploadedFile("ads.csv", rows, "text/csv"), "label": "production"},
+            follow=True,
+        )
+    assert "queued: 2 items" in response.content.decode()
+    with schema_context(alpha.tenant.schema_name):
+        assert [g.variables["platform"] for g in Generation.objects.order_by("batch_index")] == ["google", "meta"]
+    wrong = b"product_name,platform,audience\nTea,Gogle,tea lovers\n"
+    response = page.post(
+        "/ai/content/batches/ad_copy/",
+        {"file": SimpleUploadedFile("ads.csv", wrong, "text/csv"), "label": "production"},
+        follow=True,
+    )
+    assert "Line 2: Ad platform: choose one of: google, meta." in response.content.decode()

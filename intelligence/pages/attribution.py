@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
+from billing.pages import feature_locked
 from billing.selectors import FeatureNotInPlan, require_feature
 from billing.services import rupees
 from intelligence.engines import attribution
@@ -30,7 +31,7 @@ View = Callable[..., HttpResponse]
 
 
 def attribution_page_view(view: View) -> View:
-    """A viewer or above, on a plan with attribution (else a 403 page naming the plans)."""
+    """A viewer or above, on a plan with attribution (else, in the layout, what it does and which plans have it)."""
 
     @member_required(Role.VIEWER)
     @require_GET
@@ -38,8 +39,8 @@ def attribution_page_view(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             require_feature(request_tenant(request), FEATURE)
-        except FeatureNotInPlan as exc:
-            return render(request, "errors/403.html", {"message": exc.message}, status=403)
+        except FeatureNotInPlan:
+            return feature_locked(request, FEATURE)
         return view(request, *args, **kwargs)
 
     return wrapper

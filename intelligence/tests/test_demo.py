@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 from django.core.management import call_command
@@ -46,3 +46,29 @@ def _range(first: date, last: date):  # type: ignore[no-untyped-def]
 
     span = DateRange(first, last + timedelta(days=0))
     return span.start, span.end
+
+
+def test_demo_payments_are_linked_to_their_orders_except_the_labelled_mismatches(alpha: TenantFixture) -> None:
+    """Small batches, so payments fill a batch while their orders are still pending (as with
+    make run's 2,000 customers and 1,000-record batches, where every payment came out unlinked)."""
+    from intelligence.demo import generate
+    from intelligence.engines.payments import reconciliation
+
+    with schema_context(alpha.tenant.schema_name):
+        written = generate(customers=300, days=40, end=date(2026, 11, 20), seed=5, batch_size=25)
+        assert written["payments"] > 50
+        report = reconciliation(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))
+        assert [row["order"] for row in report["paid_orders_without_payment"]] == [
+            "demo-mismatch-no-payment-1",
+            "demo-mismatch-no-payment-2",
+        ]
+        assert [row["payment"] for row in report["payments_without_order"]] == [
+            "pay_demo_mismatch_no_order_1",
+            "pay_demo_mismatch_no_order_2",
+        ]
+        assert [(row["order"], row["difference_paise"]) for row in report["amount_mismatches"]] == [
+            ("demo-mismatch-amount-1", -5_000),
+            ("demo-mismatch-amount-2", -5_000),
+        ]
+        unlinked = Payment.objects.filter(order__isnull=True).exclude(razorpay_payment_id__contains="mismatch")
+        assert not unlinked.exists()

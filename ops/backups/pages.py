@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 from ops.backups.exceptions import BackupUnhealthy
 from ops.backups.selectors import backup_charts, backups_recent
-from ops.backups.services import backup_check
+from ops.backups.services import backup_check, backup_notice
 from suresh_ai.admin_site import admin_site
 
 
@@ -26,6 +26,7 @@ def backups_dashboard(request: HttpRequest) -> HttpResponse:
         "title": "Backups",
         "backups": backups,
         "health": health,
+        "notice": "" if health else backup_notice(),
         "charts": {name: mark_safe(svg) for name, svg in backup_charts(backups).items()},  # noqa: S308 - pygal output
     }
     return render(request, "admin/ops/backups.html", context)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -633,9 +633,39 @@ def _is_tenant_schema(schema: str) -> bool:
     return Tenant.objects.filter(schema_name=schema).exists()
 
 
+def first_backup_due() -> datetime:
+    """When a new platform's first backup is due: the first scheduled time (BACKUP_HOUR_UTC:00 UTC)
+    after the platform was set up (its public tenant was created)."""
+    from tenants.models import Tenant
+
+    installed = (
+        Tenant.objects.filter(schema_name=settings.PUBLIC_SCHEMA_NAME).values_list("created_at", flat=True).first()
+        or timezone.now()
+    )
+    due = installed.astimezone(UTC).replace(hour=settings.BACKUP_HOUR_UTC, minute=0, second=0, microsecond=0)
+    return due if due > installed else due + timedelta(days=1)
+
+
+def backup_notice() -> str:
+    """A warning, not a failure, while a new platform waits for its first backup (empty otherwise):
+    shown on the ops and backups dashboards; backup_check counts it as healthy."""
+    if Backup.objects.filter(status__in=(Backup.Status.SUCCEEDED, Backup.Status.FAILED)).exists():
+        return ""
+    due = first_backup_due()
+    if timezone.now() >= due + _first_backup_grace():
+        return ""
+    return f"No backup yet: the first backup is due at {due:%H:%M} UTC on {due:%Y-%m-%d}."
+
+
+def _first_backup_grace() -> timedelta:
+    # The same lateness a daily backup is allowed: BACKUP_MAX_AGE_HOURS past the previous one, less a day.
+    return timedelta(hours=max(0.0, settings.BACKUP_MAX_AGE_HOURS - 24))
+
+
 def backup_check() -> None:
     """Raise BackupUnhealthy, with a message fit to show, when backups are missed, failed or
-    unverified (the health model's "backups" component and its alert rule call this)."""
+    unverified (the health model's "backups" component and its alert rule call this). A new platform
+    whose first scheduled backup time has not yet passed is healthy (backup_notice says so)."""
     now = timezone.now()
     latest = (
         Backup.objects.filter(status__in=(Backup.Status.SUCCEEDED, Backup.Status.FAILED))
@@ -646,6 +676,8 @@ def backup_check() -> None:
         raise BackupUnhealthy(f"Backup failed: the latest backup ({latest.day}) failed: {latest.error[:150]}")
     good = Backup.objects.filter(status=Backup.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
     max_age = timedelta(hours=settings.BACKUP_MAX_AGE_HOURS)
+    if good is None and latest is None and backup_notice():
+        return
     if good is None or good.finished_at is None or now - good.finished_at > max_age:
         since = f"since {good.finished_at:%Y-%m-%d %H:%M} UTC" if good and good.finished_at else "ever"
         raise BackupUnhealthy(

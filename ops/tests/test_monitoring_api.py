@@ -131,7 +131,7 @@ def test_ops_dashboard_shows_score_components_incidents_and_charts(db: None) -> 
     assert "Messages waiting" in html
     assert "<td>default</td><td>0</td>" in html  # an empty Redis queue is 0, not unknown
     assert "server errors (0.00%)" in html  # the dashboard's own request is still in flight
-    assert "Backup missed: no succeeded backup" in html
+    assert "No backup yet: the first backup is due at 03:00 UTC" in html  # a new platform: a warning
     assert html.count("pygal-chart") >= 4  # score, incidents, latency, traffic
     member = Client(HTTP_HOST="localhost")
     assert member.get("/admin/ops/dashboard/").status_code == 302  # to the admin's login

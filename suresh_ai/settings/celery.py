@@ -6,6 +6,10 @@ from celery.schedules import crontab
 _env = environ.Env()
 _redis_url = _env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# The daily backup's hour; ops.backups.services.backup_check reads it too (a new platform's first
+# backup is due at the first such hour after it was set up).
+BACKUP_HOUR_UTC = 3
+
 CELERY_BROKER_URL = _env.str("CELERY_BROKER_URL", default=_redis_url)
 CELERY_RESULT_BACKEND = _env.str("CELERY_RESULT_BACKEND", default=_redis_url)
 CELERY_TASK_SERIALIZER = "json"
@@ -48,8 +52,8 @@ CELERY_BEAT_SCHEDULE = {
     # 02:50 UTC: request minutes and error hours older than TELEMETRY_HISTORY_DAYS are dropped.
     "ops-telemetry-prune": {"task": "ops.telemetry_prune", "schedule": crontab(hour=2, minute=50)},
     # 03:00 UTC: the daily backup (idempotent per day), then 04:00 UTC its restore verification.
-    "ops-backup-run": {"task": "ops.backup_run", "schedule": crontab(hour=3, minute=0)},
-    "ops-backup-verify": {"task": "ops.backup_verify", "schedule": crontab(hour=4, minute=0)},
+    "ops-backup-run": {"task": "ops.backup_run", "schedule": crontab(hour=BACKUP_HOUR_UTC, minute=0)},
+    "ops-backup-verify": {"task": "ops.backup_verify", "schedule": crontab(hour=BACKUP_HOUR_UTC + 1, minute=0)},
     # Five past each hour: every workspace's payment-failure spike check for the hour just ended.
     "intelligence-payment-spikes": {
         "task": "intelligence.payments_spike_check_all",

@@ -169,17 +169,6 @@ def test_pages_with_secrets_are_not_cached(alpha: TenantFixture) -> None:
         assert "no-store" in client.get(path).headers["Cache-Control"]
 
 
-def test_existing_account_signs_up_another_workspace_with_its_password(alpha: TenantFixture) -> None:
-    public = Client(HTTP_HOST="localhost")
-    form = {"company": "Second Shop", "slug": "second-shop", "email": "OWNER@alpha.in", "full_name": ""}
-    wrong = public.post("/signup/", {**form, "password": "not-the-password-1"})
-    assert "enter its password" in wrong.content.decode()
-    assert not Tenant.objects.filter(slug="second-shop").exists()
-    right = public.post("/signup/", {**form, "password": PASSWORD})
-    assert right.status_code == 200
-    assert Membership.objects.get(tenant__slug="second-shop").user == alpha.owner
-
-
 def test_mail_sending_forms_are_rate_limited_per_ip(alpha: TenantFixture) -> None:
     client = alpha.client()
     statuses = [client.post("/password-reset/", {"email": "nobody@x.in"}).status_code for _ in range(7)]

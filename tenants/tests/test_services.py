@@ -76,7 +76,13 @@ def test_tenant_create_failure_leaves_nothing(db: None, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize(
     ("slug", "field_message"),
-    [("ab", "3-40"), ("Upper", "3-40"), ("-dash", "3-40"), ("admin", "reserved"), ("alpha", "taken")],
+    [
+        ("ab", "3 to 40 characters"),
+        ("Upper", "lowercase"),
+        ("-dash", "Start with a letter"),
+        ("admin", "reserved"),
+        ("alpha", "taken"),
+    ],
 )
 def test_tenant_slug_rules(db: None, slug: str, field_message: str) -> None:
     with pytest.raises(ValidationFailed) as excinfo:

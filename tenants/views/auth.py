@@ -31,14 +31,13 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from suresh_ai.api.ratelimit import limit_posts_per_ip
-from suresh_ai.errors import ApplicationError, ValidationFailed
+from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import services
 from tenants.forms import (
     AcceptInvitationForm,
     LoginForm,
     OtpForm,
-    SignupForm,
     WorkspacePasswordResetForm,
     form_apply_errors,
 )
@@ -215,45 +214,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, "You are signed out.")
     return redirect("login")
-
-
-@limit_posts_per_ip("signup", per_minute=1, burst=5)  # each sign-up creates a schema
-@require_http_methods(["GET", "POST"])
-def signup_view(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None, initial={"referral": request.GET.get("ref", "")[:12]})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        existing = User.objects.filter(email__iexact=data["email"].strip()).first()
-        try:
-            if existing is not None:
-                # Someone with an account adds a workspace: their password proves it is theirs.
-                user = authenticate(request, username=existing.email, password=data["password"])
-                if getattr(request, "axes_locked_out", False):
-                    return lockout_response(request)
-                if user is None:
-                    raise ValidationFailed.for_field(
-                        "password", "An account with this email exists; enter its password to add a workspace to it."
-                    )
-            created = services.tenant_create(
-                name=data["company"],
-                slug=data["slug"],
-                owner_email=data["email"],
-                owner_password=None if existing is not None else data["password"],
-                owner_full_name=data["full_name"],
-                referral_code=data.get("referral") or None,
-            )
-        except ApplicationError as exc:
-            form_apply_errors(form, exc)
-        else:
-            return render(
-                request,
-                "auth/signup_done.html",
-                {
-                    "login_url": site_url(created.domain, "/login/?" + urlencode({"email": created.owner.email})),
-                    "created": created,
-                },
-            )
-    return render(request, "auth/signup.html", {"form": form, "base_domain": settings.TENANT_BASE_DOMAIN})
 
 
 @require_http_methods(["GET", "POST"])

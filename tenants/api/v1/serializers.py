@@ -7,7 +7,17 @@ from rest_framework import serializers
 from suresh_ai.api.serializers import CachedFieldsMixin
 from suresh_ai.api.views import StrictSerializerMixin
 from tenants.emails import brand_for
-from tenants.models import ApiKey, Invitation, Membership, Partner, Role, Tenant, User
+from tenants.models import (
+    WORKSPACE_ADDRESS_HELP,
+    ApiKey,
+    Invitation,
+    Membership,
+    Partner,
+    Role,
+    Tenant,
+    User,
+    validate_workspace_address,
+)
 
 
 class UserSerializer(CachedFieldsMixin, serializers.ModelSerializer[User]):
@@ -150,7 +160,11 @@ class PlatformTenantSerializer(CachedFieldsMixin, serializers.ModelSerializer[Te
 
 class PlatformTenantCreateSerializer(StrictSerializerMixin, serializers.Serializer[Tenant]):
     name = serializers.CharField(max_length=100)
-    slug = serializers.CharField(max_length=40, help_text="Subdomain and schema: 3-40 of a-z, 0-9 and '-'.")
+    slug = serializers.CharField(
+        max_length=40,
+        validators=[validate_workspace_address],
+        help_text=f"Workspace address (subdomain and schema): {WORKSPACE_ADDRESS_HELP}",
+    )
     owner_email = serializers.EmailField()
     owner_password = serializers.CharField(
         required=False,

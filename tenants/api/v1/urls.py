@@ -9,7 +9,7 @@ urlpatterns = [
     path("members/<int:pk>/", views.MemberDetailView.as_view(), name="api-member"),
     path("invitations/", views.InvitationListView.as_view(), name="api-invitations"),
     path("invitations/<int:pk>/", views.InvitationDetailView.as_view(), name="api-invitation"),
-    path("api-keys/", views.ApiKeyListView.as_view(), name="api-keys"),
-    path("api-keys/<int:pk>/", views.ApiKeyDetailView.as_view(), name="api-key"),
+    path("api-keys/", views.ApiKeyListView.as_view(), name="api-api-keys"),
+    path("api-keys/<int:pk>/", views.ApiKeyDetailView.as_view(), name="api-api-key"),
     path("export/", views.ExportView.as_view(), name="api-export"),
 ]
