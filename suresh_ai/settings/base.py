@@ -387,6 +387,9 @@ SLOW_QUERY_MS = env.float("SLOW_QUERY_MS", default=500.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Per-minute request history (performance page charts) and error-hour counts are kept this long.
 TELEMETRY_HISTORY_DAYS = env.int("TELEMETRY_HISTORY_DAYS", default=8)
+# Each process adds request figures up and writes them to Redis this often (seconds; the windows and
+# /metrics lag by at most this); 0 writes every request at once (ops.telemetry.recorder).
+TELEMETRY_FLUSH_SECONDS = env.float("TELEMETRY_FLUSH_SECONDS", default=1.0)
 # --- Backups (issue 6; docs/operations/backups.md) -------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default="") or str(BASE_DIR / "var" / "backups")
 # The client tools; their major version must match the server's (a backup refuses otherwise).
