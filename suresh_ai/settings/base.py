@@ -127,7 +127,8 @@ WSGI_APPLICATION = "suresh_ai.wsgi.application"
 
 # --- Data stores -------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/suresh_ai")}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants's backend, minus the SET search_path a request to the same tenant does not need.
+DATABASES["default"]["ENGINE"] = "suresh_ai.dbbackend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_suresh_ai")
