@@ -41,8 +41,12 @@ def beta(db: None) -> TenantFixture:
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
-    """Each test starts with an empty test Redis database (rate-limit buckets, cache)."""
+    """Each test starts with an empty test Redis database (rate-limit buckets, cache), and with the
+    limiter asking Redis (not in the fail-open pause an earlier test's outage started)."""
+    from suresh_ai.api import ratelimit
+
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    ratelimit._down_until = 0.0
     return
 
 

@@ -1,14 +1,17 @@
 """Benchmark an authenticated API read on a production-like server: requests/s and p50/p95/p99 latency.
 
-    .venv/bin/python benchmarks/api_read.py                        # 50 clients for 30 s on /api/v1/members/
+    .venv/bin/python benchmarks/api_read.py                        # floor, /me/ and /members/, 30 s each
     .venv/bin/python benchmarks/api_read.py --path /api/v1/me/ --duration 20
     .venv/bin/python benchmarks/api_read.py --requests 20000       # stop after about N requests
+    .venv/bin/python benchmarks/api_read.py --no-floor --rounds 1  # the product alone, one stretch
 
 It sets itself up: creates (or reuses) the database ``suresh_ai_bench`` on the local PostgreSQL
 (or --database-url / BENCH_DATABASE_URL), runs migrate_schemas, platform_init and collectstatic,
 creates the tenant ``bench`` with a few members and a fresh read-scoped API key, starts gunicorn
-with the production settings (DEBUG off), warms up, and drives load from a separate process: wrk
-when it is installed (``apt-get install -y wrk``), otherwise a Python thread-pool client.
+with the production settings (DEBUG off) and, beside it on the same gunicorn command line, the
+bare Django + DRF floor of ``bare_floor.py``; warms up, and drives load from a separate process
+(wrk when it is installed, ``apt-get install -y wrk``, otherwise a Python thread-pool client) at
+each target in turn for a few rounds, then compares each path's throughput with the floor's.
 See benchmarks/README.md.
 """
 
@@ -24,12 +27,15 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -41,6 +47,11 @@ TENANT_SLUG = "bench"
 HOST = "bench.localhost"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/suresh_ai_bench"
 TARGET_P95_MS = 50.0
+FLOOR_APP = "bare_floor:application"  # benchmarks/bare_floor.py: a bare Django + DRF view
+FLOOR = "floor"
+# Throughput targets against the floor measured in the same run (issue 13): floor req/s ÷ ours.
+MAX_RATIO = {"/api/v1/me/": 2.0, "/api/v1/members/": 3.0}
+DEFAULT_PATHS = ["/api/v1/me/", "/api/v1/members/"]
 # "raised": the limit is so high it never refuses, but the GCRA script still runs in Redis on every
 # request, as it does in production; "disabled" and "bypass" skip that round trip (both return
 # before calling Redis), so they measure a cheaper path than real callers get.
@@ -193,12 +204,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(args: argparse.Namespace, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    args: argparse.Namespace, env: dict[str, str], port: int, log: Path, app: str = "suresh_ai.wsgi:application"
+) -> subprocess.Popen[bytes]:
+    """gunicorn from the repository root (so it reads gunicorn.conf.py) with the benchmark's options;
+    the product and the bare floor get the same command line but for ``app``."""
     command = [
         PYTHON,
         "-m",
         "gunicorn",
-        "suresh_ai.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--worker-class",
@@ -216,6 +231,8 @@ def start_gunicorn(args: argparse.Namespace, env: dict[str, str], port: int, log
     ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
+    if app == FLOOR_APP:
+        command += ["--pythonpath", str(Path(__file__).resolve().parent)]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
@@ -285,7 +302,7 @@ def wait_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> No
     raise SystemExit("gunicorn did not answer /healthz within 60 s")
 
 
-def check_endpoint(url: str, key: str, members: int) -> dict[str, str]:
+def check_endpoint(url: str, key: str, members: int | None) -> dict[str, str]:
     """One request before the load: it must be a 200 with the members, not an error page."""
     import requests
 
@@ -293,7 +310,7 @@ def check_endpoint(url: str, key: str, members: int) -> dict[str, str]:
     if response.status_code != 200:
         raise SystemExit(f"GET {url} answered {response.status_code}: {response.text[:500]}")
     body = response.json()
-    if "results" in body and len(body["results"]) != min(members, 50):
+    if members is not None and "results" in body and len(body["results"]) != min(members, 50):
         raise SystemExit(f"expected {min(members, 50)} members in the page, got {len(body['results'])}")
     return dict(response.headers)
 
@@ -437,51 +454,132 @@ def wrk_version() -> str:
     return (out.stdout or out.stderr).splitlines()[0].split("[")[0].strip()
 
 
-def report(args: argparse.Namespace, result: dict, tool: str, members: int, rate_limit_note: str) -> None:
+@dataclass
+class Target:
+    """One server and path under measurement: the product's path, or the bare floor."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    runs: list[dict] = field(default_factory=list)
+    server_cpu: float = 0.0
+    busy: float = 0.0
+    load_cpu: float = 0.0
+
+    def total(self) -> dict:
+        """All rounds together: throughput over the summed time; latency percentiles are the median
+        of the rounds' (wrk reports percentiles, not the samples behind them)."""
+        requests_done = sum(run["requests"] for run in self.runs)
+        seconds = sum(run["seconds"] for run in self.runs)
+
+        def middle(name: str) -> float:
+            return statistics.median(run[name] for run in self.runs)
+
+        return {
+            "requests": requests_done,
+            "seconds": seconds,
+            "rps": requests_done / seconds,
+            "p50": middle("p50"),
+            "p90": middle("p90"),
+            "p95": middle("p95"),
+            "p99": middle("p99"),
+            "max": max(run["max"] for run in self.runs),
+            "non_2xx": sum(run["non_2xx"] for run in self.runs),
+            "errors": sum(run["errors"] for run in self.runs),
+            "server_cpu_ms": self.server_cpu / max(requests_done, 1) * 1000,
+        }
+
+
+def measure(
+    target: Target,
+    load: Callable[..., dict],
+    key: str,
+    args: argparse.Namespace,
+    seconds: float,
+    requests_total: int | None,
+) -> None:
+    cpu_before, busy_before = process_tree_cpu_seconds(target.process.pid), machine_busy_seconds()
+    load_before = children_cpu_seconds()  # wrk (waited for) or the client process
+    result = load(target.url, key, args, seconds, requests_total)
+    target.server_cpu += process_tree_cpu_seconds(target.process.pid) - cpu_before
+    target.busy += machine_busy_seconds() - busy_before
+    target.load_cpu += children_cpu_seconds() - load_before
+    target.runs.append(result)
+    say(
+        f"  {target.name}: {result['rps']:,.0f} requests/s, p95 {result['p95']:.1f} ms "
+        f"({result['requests']:,} requests in {result['seconds']:.1f} s)"
+    )
+
+
+def cpu_note(target: Target) -> str:
+    capacity = sum(run["seconds"] for run in target.runs) * (os.cpu_count() or 1) / 100
+    return (
+        f"{target.busy / capacity:.0f}% of {os.cpu_count()} CPUs busy: gunicorn {target.server_cpu / capacity:.0f}%, "
+        f"load generator {target.load_cpu / capacity:.0f}%, everything else (PostgreSQL, Redis, other "
+        f"processes) {max(target.busy - target.server_cpu - target.load_cpu, 0) / capacity:.0f}%"
+    )
+
+
+def report(args: argparse.Namespace, targets: list[Target], tool: str, members: int, rate_limit_note: str) -> bool:
+    """Print the set-up, one table per target, and the side-by-side comparison; True when every
+    target with a ratio limit met it."""
     server = f"gunicorn {args.worker_class}, {args.workers} workers"
     if args.worker_class == "gthread":
         server += f" x {args.threads} threads"
     rows = [
-        ("endpoint", f"GET {args.path} on {HOST} (API key, read scope; {members} members in the tenant)"),
+        ("endpoints", f"on {HOST} with an API key (read scope); {members} members in the tenant"),
         ("server", f"{gunicorn_version()}: {server}; settings production, DEBUG off"),
         (
             "machine",
             f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python {platform.python_version()}",
         ),
         ("rate limit", rate_limit_note),
-        ("CPU during run", result["cpu_note"]),
         (
             "load",
             f"{tool}, {args.concurrency} concurrent clients, "
             + ("keep-alive, " if args.worker_class == "gthread" else "a connection per request (sync workers), ")
             + (f"{args.think_ms:g} ms pause between requests, " if args.think_ms else "no pause (saturation), ")
-            + f"after {args.warmup:g} s warm-up",
+            + f"after {args.warmup:g} s warm-up; {args.rounds} round(s), each target in turn",
         ),
     ]
+    if any(target.name == FLOOR for target in targets):
+        rows.append(
+            (
+                "floor",
+                "benchmarks/bare_floor.py: a bare Django + DRF view (no middleware, database, auth or "
+                "limiter) on the same gunicorn command line, measured in the same rounds",
+            )
+        )
     width = max(len(name) for name, _ in rows)
     print()
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    verdict = "PASS" if result["p95"] < TARGET_P95_MS and result["non_2xx"] == 0 and result["errors"] == 0 else "FAIL"
-    figures = [
-        ("requests", f"{result['requests']:,}"),
-        ("duration", f"{result['seconds']:.1f} s"),
-        ("requests/s", f"{result['rps']:,.1f}"),
-        ("latency p50", f"{result['p50']:.1f} ms"),
-        ("latency p90", f"{result['p90']:.1f} ms"),
-        ("latency p95", f"{result['p95']:.1f} ms"),
-        ("latency p99", f"{result['p99']:.1f} ms"),
-        ("latency max", f"{result['max']:.1f} ms"),
-        ("server CPU / request", f"{result['server_cpu_ms']:.2f} ms"),
-        ("non-2xx responses", f"{result['non_2xx']:,}"),
-        ("socket errors", f"{result['errors']:,}"),
-        (f"target p95 < {TARGET_P95_MS:g} ms", verdict),
-    ]
-    print()
-    print(f"| {'metric':<22} | {'value':>12} |")
-    print(f"|{'-' * 24}|{'-' * 14}|")
-    for name, value in figures:
-        print(f"| {name:<22} | {value:>12} |")
+    for target in targets:
+        result = target.total()
+        verdict = (
+            "PASS" if result["p95"] < TARGET_P95_MS and result["non_2xx"] == 0 and result["errors"] == 0 else "FAIL"
+        )
+        figures = [
+            ("requests", f"{result['requests']:,}"),
+            ("duration", f"{result['seconds']:.1f} s"),
+            ("requests/s", f"{result['rps']:,.1f}"),
+            ("latency p50", f"{result['p50']:.1f} ms"),
+            ("latency p90", f"{result['p90']:.1f} ms"),
+            ("latency p95", f"{result['p95']:.1f} ms"),
+            ("latency p99", f"{result['p99']:.1f} ms"),
+            ("latency max", f"{result['max']:.1f} ms"),
+            ("server CPU / request", f"{result['server_cpu_ms']:.2f} ms"),
+            ("non-2xx responses", f"{result['non_2xx']:,}"),
+            ("socket errors", f"{result['errors']:,}"),
+            (f"target p95 < {TARGET_P95_MS:g} ms", verdict),
+        ]
+        print()
+        print(f"GET {target.name}" if target.name != FLOOR else "bare Django + DRF floor")
+        print(f"CPU during run: {cpu_note(target)}")
+        print(f"| {'metric':<22} | {'value':>12} |")
+        print(f"|{'-' * 24}|{'-' * 14}|")
+        for name, value in figures:
+            print(f"| {name:<22} | {value:>12} |")
     # Little's law for a closed loop: mean latency = clients / throughput - pause.
     if not args.think_ms:
         needed = args.concurrency / (TARGET_P95_MS / 1000)
@@ -491,17 +589,76 @@ def report(args: argparse.Namespace, result: dict, tool: str, members: int, rate
             f"{(os.cpu_count() or 1) / needed * 1000:.1f} ms of server CPU per request on {os.cpu_count()} CPUs "
             "(shared here with the load generator, PostgreSQL and Redis)."
         )
+    floor = next((target for target in targets if target.name == FLOOR), None)
+    if floor is None:
+        print()
+        return True
+    floor_total = floor.total()
     print()
+    print(
+        "Side by side (throughput ratio = floor requests/s ÷ the endpoint's, over all rounds; per round in brackets):"
+    )
+    print()
+    print("| endpoint | requests/s | p50 | p95 | CPU/request | floor ÷ endpoint | target | verdict |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    passed = True
+    for target in targets:
+        result = target.total()
+        line = (
+            f"| {'bare Django + DRF view' if target is floor else f'`{target.name}`'} | {result['rps']:,.0f} "
+            f"| {result['p50']:.1f} ms | {result['p95']:.1f} ms | {result['server_cpu_ms']:.2f} ms "
+        )
+        if target is floor:
+            print(line + "| 1 | | |")
+            continue
+        ratio = floor_total["rps"] / result["rps"]
+        per_round = ", ".join(
+            f"{floor_run['rps'] / run['rps']:.2f}" for floor_run, run in zip(floor.runs, target.runs, strict=True)
+        )
+        limit = args.max_ratio.get(target.name, MAX_RATIO.get(target.name))
+        ok = limit is None or (ratio <= limit and result["non_2xx"] == 0 and result["errors"] == 0)
+        passed &= ok
+        verdict = "" if limit is None else ("PASS" if ok else "FAIL")
+        target_text = "" if limit is None else f"<= {limit:g}x"
+        print(line + f"| **{ratio:.2f}x** ({per_round}) | {target_text} | {verdict} |")
+    print()
+    return passed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--path", default="/api/v1/members/", help="API read to measure (default /api/v1/members/).")
+    parser.add_argument(
+        "--path",
+        action="append",
+        help="API read to measure; repeat for several (default: /api/v1/me/ and /api/v1/members/).",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="Do not start the bare Django + DRF floor (benchmarks/bare_floor.py) beside the product.",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Measure each target this many times in turn, the duration split between rounds (default 3): "
+        "slow drifts of a shared machine then hit the floor and the product alike.",
+    )
+    parser.add_argument(
+        "--max-ratio",
+        action="append",
+        default=[],
+        metavar="PATH=RATIO",
+        help="Throughput target against the floor for a path (default: /api/v1/me/=2, /api/v1/members/=3).",
+    )
     parser.add_argument("--concurrency", type=int, default=50, help="Concurrent clients/connections (default 50).")
     parser.add_argument(
-        "--duration", type=float, help="Seconds of measured load (default 30; with --requests, a cap of 600)."
+        "--duration",
+        type=float,
+        help="Seconds of measured load per target, over all rounds (default 30; with --requests, a cap of 600).",
     )
-    parser.add_argument("--requests", type=int, help="Stop after about this many requests instead.")
+    parser.add_argument("--requests", type=int, help="Stop after about this many requests per target instead.")
     parser.add_argument(
         "--think-ms",
         type=float,
@@ -545,6 +702,7 @@ def main() -> None:
         default=os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
         help="Redis for rate limits and cache (keys prefixed sai-bench).",
     )
+    parser.add_argument("--port", type=int, default=0, help="Port for gunicorn (default: a free one).")
     args = parser.parse_args()
 
     tool = args.client
@@ -567,42 +725,63 @@ def main() -> None:
     }[args.rate_limit]
     say(f"rate limit: {rate_limit_note}")
 
-    port = free_port()
+    paths = args.path or DEFAULT_PATHS
+    args.max_ratio = {path: float(ratio) for path, ratio in (item.rsplit("=", 1) for item in args.max_ratio)}
+    port = args.port or free_port()
+    floor_port = port + 1 if args.port else free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = VAR / "bench-gunicorn.log"
+    floor_log = VAR / "bench-gunicorn-floor.log"
     process = start_gunicorn(args, env, port, log)
+    floor_process = None
     try:
         wait_ready(process, base_url, log)
-        url = base_url + args.path
-        headers = check_endpoint(url, key, members)
-        if args.rate_limit == "raised" and headers.get("RateLimit-Limit") != str(RAISED_BURST):
-            raise SystemExit(f"the raised rate limit did not apply: {headers.get('RateLimit-Limit')}")
-        say(f"gunicorn up on {base_url} (log: {log.relative_to(ROOT)}); warming up {args.warmup:g} s")
+        targets = []
+        if args.floor:
+            floor_env = {name: value for name, value in env.items() if name != "DJANGO_SETTINGS_MODULE"}
+            floor_process = start_gunicorn(args, floor_env, floor_port, floor_log, app=FLOOR_APP)
+            wait_ready(floor_process, f"http://127.0.0.1:{floor_port}", floor_log)
+            floor_url = f"http://127.0.0.1:{floor_port}{paths[0]}"
+            check_endpoint(floor_url, key, None)
+            targets.append(Target(FLOOR, floor_url, floor_process))
+        for path in paths:
+            headers = check_endpoint(base_url + path, key, members)
+            if args.rate_limit == "raised" and headers.get("RateLimit-Limit") != str(RAISED_BURST):
+                raise SystemExit(f"the raised rate limit did not apply: {headers.get('RateLimit-Limit')}")
+            targets.append(Target(path, base_url + path, process))
+        say(f"gunicorn up on {base_url} (log: {log.relative_to(ROOT)}); warming up {args.warmup:g} s per target")
         load = run_wrk if tool == "wrk" else run_python
         if args.warmup > 0:
-            load(url, key, args, args.warmup, None)
+            for target in targets:
+                load(target.url, key, args, args.warmup, None)
         duration = args.duration or (600 if args.requests else 30)
+        rounds = max(args.rounds, 1)
         say(
             f"measuring: {args.concurrency} clients, "
             + (f"about {args.requests:,} requests" if args.requests else f"{duration:g} s")
+            + f" per target in {rounds} round(s)"
         )
-        cpu_before, busy_before = process_tree_cpu_seconds(process.pid), machine_busy_seconds()
-        load_before = children_cpu_seconds()  # wrk (waited for) or the client process
-        result = load(url, key, args, duration, args.requests)
-        server_cpu = process_tree_cpu_seconds(process.pid) - cpu_before
-        busy, load_cpu = machine_busy_seconds() - busy_before, children_cpu_seconds() - load_before
-        result["server_cpu_ms"] = server_cpu / max(result["requests"], 1) * 1000
-        capacity = result["seconds"] * (os.cpu_count() or 1) / 100
-        result["cpu_note"] = (
-            f"{busy / capacity:.0f}% of {os.cpu_count()} CPUs busy: gunicorn {server_cpu / capacity:.0f}%, "
-            f"load generator {load_cpu / capacity:.0f}%, everything else (PostgreSQL, Redis, other processes) "
-            f"{max(busy - server_cpu - load_cpu, 0) / capacity:.0f}%"
-        )
+        for number in range(rounds):
+            # Rotate the order so no target always runs right after the same neighbour.
+            shift = number % len(targets)
+            say(f"round {number + 1} of {rounds}")
+            for target in targets[shift:] + targets[:shift]:
+                measure(
+                    target,
+                    load,
+                    key,
+                    args,
+                    duration / rounds,
+                    math.ceil(args.requests / rounds) if args.requests else None,
+                )
     finally:
         stop_gunicorn(process)
+        if floor_process is not None:
+            stop_gunicorn(floor_process)
     threads = min(args.load_threads, args.concurrency)
     tool_name = f"{wrk_version()} ({threads} threads)" if tool == "wrk" else "Python thread-pool client (own process)"
-    report(args, result, tool_name, members, rate_limit_note)
+    if not report(args, targets, tool_name, members, rate_limit_note):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ Rules (docs/operations.md, "Alerts"):
 - ``error_rate``: the API's 5xx share over ALERT_WINDOW_MINUTES above ALERT_ERROR_RATE;
 - ``latency_p95``: p95 over the window above ALERT_P95_MS;
 - ``rate_limited``: 429 refusals in the window above ALERT_RATE_LIMITED_PER_WINDOW;
+- ``rate_limits_off``: the API limiter cannot run its script in Redis, so it fails open and admits
+  every request without a limit (suresh_ai.api.ratelimit);
 - ``payment_failures``: a workspace's payment-failure spike insight (intelligence), for an hour.
 """
 
@@ -127,6 +129,26 @@ def _request_rules() -> list[Firing] | None:
     return firing
 
 
+def _rate_limits_off() -> list[Firing]:
+    """The limiter's own script on a probe bucket: failing, the API is admitted without limits."""
+    from suresh_ai.api.ratelimit import limiter_problem
+
+    if not settings.RATE_LIMIT_ENABLED:
+        return []
+    problem = limiter_problem()
+    if problem is None:
+        return []
+    return [
+        Firing(
+            "rate_limits_off",
+            "api",
+            f"API rate limits are off: the limiter cannot reach Redis ({problem}), so every API request is "
+            "admitted without a limit (fail-open) until Redis answers again",
+            detail={"error": problem},
+        )
+    ]
+
+
 def alert_event(rule: str, key: str, summary: str, *, for_seconds: int = 3600) -> None:
     """Raise a one-off alert from elsewhere (e.g. intelligence's payment-failure spike): it fires at
     the next round and resolves by itself ``for_seconds`` later."""
@@ -157,8 +179,8 @@ EVENT_RULES = frozenset({"payment_failures"})
 
 def rules_evaluate(statuses: list[ComponentStatus]) -> tuple[list[Firing], set[str]]:
     """What fires now, and which rules were evaluated (only their alerts may resolve this round)."""
-    firing = _component_down(statuses)
-    evaluated = {"component_down"}
+    firing = _component_down(statuses) + _rate_limits_off()
+    evaluated = {"component_down", "rate_limits_off"}
     requests = _safely(_request_rules)
     if requests is not None:
         firing += requests

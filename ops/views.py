@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ops.health import latest_health, readiness
+from suresh_ai.api.ratelimit import rate_limits_state
 from suresh_ai.tenancy import is_verified
 
 
@@ -24,6 +25,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     body: dict[str, object] = {
         "status": "ok" if ready else "unavailable",
         "components": {c.name: c.as_dict() for c in components},
+        # Not a readiness condition (the API serves without limits), but operators must see it.
+        "rate_limits": rate_limits_state(),
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_staff and is_verified(user):

@@ -1,6 +1,9 @@
 """URLs on a tenant's domain: the web app, the API and the tenant admin."""
 
-from django.urls import include, path, re_path
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.urls.resolvers import RoutePattern
 
 from ai_engine import pages as ai_pages
 from ai_engine.chat import pages as chat_pages
@@ -18,7 +21,21 @@ from suresh_ai.urls_api import tenant_api
 from suresh_ai.urls_common import handler400, handler403, handler404, handler500  # noqa: F401 - Django reads them here
 from tenants.views import auth, pages, public, signup
 
-urlpatterns = [
+
+class NotUnder(RoutePattern):
+    """The empty route of ``path("", include(...))``, except that it refuses paths under ``prefix``
+    in one comparison: API requests then skip the web pages' ~55 patterns instead of trying each
+    (a tenth of a light API read's CPU). Routes, names and reversing are those of an empty route."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__("", is_endpoint=False)
+        self.prefix = prefix
+
+    def match(self, path: str) -> tuple[str, tuple[Any, ...], dict[str, int | str]] | None:
+        return None if path.startswith(self.prefix) else super().match(path)
+
+
+web_pages = [
     path("", pages.home, name="home"),
     path("login/", auth.login_view, name="login"),
     path("login/otp/", auth.login_otp_view, name="login-otp"),
@@ -79,6 +96,10 @@ urlpatterns = [
     path("billing/cancel/", billing_pages.cancel_subscription, name="billing-cancel"),
     path("billing/pause/", billing_pages.pause_subscription, name="billing-pause"),
     path("billing/resume/", billing_pages.resume_subscription, name="billing-resume"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    URLResolver(NotUnder("api/"), web_pages),
     path("", include(tenant_api)),
     path("", include("suresh_ai.urls_common")),
 ]

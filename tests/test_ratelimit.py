@@ -30,6 +30,7 @@ from suresh_ai.testing import TenantFixture, key_with
 from tenants.models import Tenant
 from tenants.selectors import tenancy_cache
 from tests.live import committed_api_key, committed_tenant_fields, gunicorn_server
+from tests.redis_process import RedisProcess, redis_process
 
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 ME = "/api/v1/me/"
@@ -53,11 +54,13 @@ def _make_plan(code: str, *, per_minute: int, burst: int) -> Plan:
 
 
 def _use_limits(fixture: TenantFixture, *, per_minute: int, burst: int) -> int:
-    """Put the tenant on a plan with these API limits (inside the test's transaction)."""
+    """Put the tenant on a plan with these API limits (inside the test's transaction), with a full
+    workspace bucket (as after a quiet spell: the earlier requests of the test are forgotten)."""
     code = f"test-{per_minute}-{burst}"
     _make_plan(code, per_minute=per_minute, burst=burst)
     Tenant.objects.filter(pk=fixture.tenant.pk).update(plan=code)
     tenancy_cache.clear()
+    redis_client().delete(ratelimit._bucket_key(fixture.tenant.schema_name, ratelimit.WORKSPACE))
     return burst
 
 
@@ -135,7 +138,7 @@ def test_identities_and_tenants_have_independent_buckets() -> None:
 # --- The HTTP contract, through the Django test client -------------------------------------------
 
 
-def test_key_gets_burst_then_429_with_headers(alpha: TenantFixture, settings: Any) -> None:
+def test_key_gets_burst_then_429_with_headers(alpha: TenantFixture, beta: TenantFixture, settings: Any) -> None:
     burst = _use_limits(alpha, per_minute=1, burst=100)  # no refill during the test: exactly `burst`
     client = alpha.key_client()
     remaining = []
@@ -148,9 +151,67 @@ def test_key_gets_burst_then_429_with_headers(alpha: TenantFixture, settings: An
         assert int(response.headers["RateLimit-Reset"]) >= 1
     assert remaining == list(range(burst - 1, -1, -1))
     _assert_throttled(client.get(ME), limit=burst)
-    # Another key of the same tenant is unaffected.
-    other = alpha.key_client(key_with(alpha.tenant, ["read"]))
-    assert other.get(ME).status_code == 200
+    # Another key of the same workspace shares its workspace-wide bucket, now empty too; another
+    # workspace is unaffected.
+    _assert_throttled(alpha.key_client(key_with(alpha.tenant, ["read"])).get(ME), limit=burst)
+    assert beta.key_client().get(ME).status_code == 200
+
+
+def test_a_second_key_does_not_double_a_workspaces_throughput(alpha: TenantFixture, beta: TenantFixture) -> None:
+    """Security item 10: limits per workspace, not only per key. Two keys of one workspace, used
+    in turn, get the plan's burst between them, not twice it."""
+    burst = _use_limits(alpha, per_minute=1, burst=10)  # no refill during the test
+    first = alpha.key_client(key_with(alpha.tenant, ["read"]))
+    second = alpha.key_client(key_with(alpha.tenant, ["read"]))
+    responses = [(first if i % 2 else second).get(ME) for i in range(2 * burst)]
+    statuses = [response.status_code for response in responses]
+    assert statuses == [200] * burst + [429] * burst
+    # The headers follow the workspace bucket, the tighter one: it counts both keys' requests.
+    assert [int(r.headers["RateLimit-Remaining"]) for r in responses[:burst]] == list(range(burst - 1, -1, -1))
+    assert all(r.headers["RateLimit-Limit"] == str(burst) for r in responses)
+    _assert_throttled(responses[-1], limit=burst)
+    assert refusals_count(schema_name=alpha.tenant.schema_name) == burst
+    # A third key minted now is refused as well; another workspace has its own bucket.
+    _assert_throttled(alpha.key_client(key_with(alpha.tenant, ["read"])).get(ME), limit=burst)
+    assert beta.key_client().get(ME).status_code == 200
+
+
+def test_the_tighter_bucket_decides_and_is_reported() -> None:
+    """The caller's and the workspace's buckets in one script: a request passes only if both
+    admit it, a refusal charges neither, and the headers describe the tighter one."""
+    tight_workspace = _hits(
+        4, schema_name="t_alpha", identity="key:1", per_minute=1, burst=5, workspace=ratelimit.Limit(1, 3)
+    )
+    assert [r.allowed for r in tight_workspace] == [True, True, True, False]
+    assert [(r.bucket, r.limit, r.remaining) for r in tight_workspace] == [
+        ("workspace", 3, 2),
+        ("workspace", 3, 1),
+        ("workspace", 3, 0),
+        ("workspace", 3, 0),
+    ]
+    # The refused request did not charge the key's bucket: it has 5 - 3 = 2 left in another workspace.
+    other = _hits(3, schema_name="t_beta", identity="key:1", per_minute=1, burst=5, workspace=ratelimit.Limit(1, 9))
+    assert [(r.allowed, r.bucket, r.remaining) for r in other] == [
+        (True, "key:1", 4),
+        (True, "key:1", 3),
+        (True, "key:1", 2),
+    ]
+    tight_key = _hits(
+        3, schema_name="t_gamma", identity="key:7", per_minute=1, burst=2, workspace=ratelimit.Limit(1, 10)
+    )
+    assert [(r.allowed, r.bucket, r.limit, r.remaining) for r in tight_key] == [
+        (True, "key:7", 2, 1),
+        (True, "key:7", 2, 0),
+        (False, "key:7", 2, 0),
+    ]
+    assert 59 <= tight_key[-1].retry_after_seconds <= 60
+    # The key's refusal left the workspace bucket as it was: 10 - 2 used.
+    assert (
+        rate_limit_hit(
+            schema_name="t_gamma", identity="key:8", per_minute=1, burst=10, workspace=ratelimit.Limit(1, 10)
+        ).remaining
+        == 7
+    )
 
 
 def test_anonymous_and_failed_keys_share_the_per_ip_anon_limit(alpha: TenantFixture, settings: Any) -> None:
@@ -229,14 +290,76 @@ def test_bypass_and_disabled_limits_admit_everything(alpha: TenantFixture, setti
 def test_unreachable_redis_fails_open(alpha: TenantFixture, settings: Any) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     redis_client.cache_clear()
-    ratelimit._script.cache_clear()
     try:
         response = alpha.key_client().get(ME)
     finally:
         redis_client.cache_clear()
-        ratelimit._script.cache_clear()
+        ratelimit._down_until = 0.0
     assert response.status_code == 200
     assert "RateLimit-Limit" not in response.headers
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisProcess]:
+    """The limiter (and everything else on REDIS_URL) on a Redis of this test's own."""
+    with redis_process() as server:
+        settings.REDIS_URL = server.url
+        redis_client.cache_clear()
+        try:
+            yield server
+        finally:
+            redis_client.cache_clear()
+
+
+def _firing(rule: str) -> bool:
+    from ops.models import Alert
+
+    return Alert.objects.filter(rule=rule, status=Alert.Status.FIRING).exists()
+
+
+def test_limiter_fails_open_with_an_alert_and_readyz_detail_while_redis_is_stopped(
+    alpha: TenantFixture, own_redis: RedisProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security item 8: with Redis stopped, keys keep working without limits (documented fail-open),
+    the ops alert fires and /readyz says so; when Redis is back, limits and the all-clear return."""
+    from ops.monitor import monitor_round
+
+    monkeypatch.setattr(ratelimit, "_RETRY_SECONDS", 0.2)  # ask Redis again soon after it is back
+    client = alpha.key_client()
+    probe = Client(HTTP_HOST="10.1.2.3")
+    assert RATE_HEADERS[0] in client.get(ME).headers  # positive control: limited while Redis is up
+    assert probe.get("/readyz").json()["rate_limits"] == {"status": "enforced"}
+    monitor_round(force=True)
+    assert not _firing("rate_limits_off")
+
+    own_redis.stop()
+    responses = [client.get(ME) for _ in range(5)]
+    assert [r.status_code for r in responses] == [200] * 5
+    assert not any(RATE_HEADERS[0] in r.headers for r in responses)
+    ready = probe.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["components"]["redis"]["status"] == "down"
+    state = ready.json()["rate_limits"]
+    assert state["status"] == "off"
+    assert "without rate limits (fail-open)" in state["detail"]
+    assert "127.0.0.1" not in state["detail"]  # the error type only, never the connection's address
+    monitor_round(force=True)
+    assert _firing("rate_limits_off")
+
+    own_redis.start()
+    deadline = time.monotonic() + 10
+    while RATE_HEADERS[0] not in client.get(ME).headers:  # back after the 0.2 s fail-open pause
+        assert time.monotonic() < deadline, "the limiter did not come back with Redis"
+        time.sleep(0.05)
+    assert probe.get("/readyz").json()["rate_limits"] == {"status": "enforced"}
+    monitor_round(force=True)
+    assert not _firing("rate_limits_off")
+
+
+def test_readyz_says_when_rate_limits_are_disabled(db: None, settings: Any) -> None:
+    settings.RATE_LIMIT_ENABLED = False
+    state = Client(HTTP_HOST="10.1.2.3").get("/readyz").json()["rate_limits"]
+    assert state["status"] == "disabled"
 
 
 # --- 1,000 concurrent requests on a real gunicorn -----------------------------------------------

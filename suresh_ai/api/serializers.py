@@ -26,6 +26,9 @@ class UtcDateTimeField(serializers.DateTimeField):
         return super().to_representation(value)
 
 
+utc_datetime_text = UtcDateTimeField().to_representation  # for rows serialized without DRF fields
+
+
 class CachedFieldsMixin:
     # (Comments, not a docstring: drf-spectacular would show it as each serializer's description.)
     # For read-only output serializers on hot paths: build the fields once per class, not per object.

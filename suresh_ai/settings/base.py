@@ -131,7 +131,8 @@ WSGI_APPLICATION = "suresh_ai.wsgi.application"
 
 # --- Data stores -------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/suresh_ai")}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants's backend, minus the SET search_path a request to the same tenant does not need.
+DATABASES["default"]["ENGINE"] = "suresh_ai.dbbackend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_suresh_ai")
@@ -415,6 +416,9 @@ SLOW_QUERY_MS = env.float("SLOW_QUERY_MS", default=500.0)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Per-minute request history (performance page charts) and error-hour counts are kept this long.
 TELEMETRY_HISTORY_DAYS = env.int("TELEMETRY_HISTORY_DAYS", default=8)
+# Each process adds request figures up and writes them to Redis this often (seconds; the windows and
+# /metrics lag by at most this); 0 writes every request at once (ops.telemetry.recorder).
+TELEMETRY_FLUSH_SECONDS = env.float("TELEMETRY_FLUSH_SECONDS", default=1.0)
 # --- Backups (issue 6; docs/operations/backups.md) -------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default="") or str(BASE_DIR / "var" / "backups")
 # The client tools; their major version must match the server's (a backup refuses otherwise).

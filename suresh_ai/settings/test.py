@@ -31,6 +31,9 @@ HEALTH_COMPONENTS = env.list(
 )
 OPS_MONITOR_IN_WORKERS = env.bool("OPS_MONITOR_IN_WORKERS", default=False)
 OPS_MONITOR_WEB_FALLBACK = env.bool("OPS_MONITOR_WEB_FALLBACK", default=False)  # its own tests turn it on
+# Request figures written at once, so a test reads them right after its request (the buffered
+# flush has its own tests).
+TELEMETRY_FLUSH_SECONDS = 0.0
 PLATFORM_DOMAIN = "localhost"
 TENANT_BASE_DOMAIN = "localhost"
 PUBLIC_URL_PORT = ""

@@ -112,6 +112,51 @@ def test_redis_outage_never_fails_a_request(db: None, platform_client: Client, m
     assert platform_client.get("/_test/ok/").status_code == 200
 
 
+def test_buffered_requests_are_added_up_and_written_in_one_pipeline(
+    db: None, platform_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production buffers: no Redis round trip per request, one pipeline per flush with the sums."""
+    monkeypatch.setattr(recorder, "_ensure_flusher", lambda: None)  # this test flushes by hand
+    pipelines: list[int] = []
+    real_execute = redis.client.Pipeline.execute
+
+    def counting_execute(pipe: redis.client.Pipeline, raise_on_error: bool = True) -> list[object]:
+        pipelines.append(len(pipe.command_stack))
+        return real_execute(pipe, raise_on_error)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counting_execute)
+    with override_settings(TELEMETRY_FLUSH_SECONDS=60):
+        for _ in range(5):
+            assert platform_client.get("/_test/ok/").status_code == 200
+        assert platform_client.get("/_test/boom/").status_code == 500
+    assert pipelines == []
+    assert request_window(5).requests == 0  # not written yet
+
+    pipelines.clear()  # (reading the window used one)
+    assert recorder.flush() is True
+    assert recorder.flush() is True  # nothing pending: no pipeline at all
+    assert len(pipelines) == 1
+    window = request_window(5)
+    assert (window.requests, window.server_errors) == (6, 1)
+    assert endpoint_window(5)["/_test/ok/"].requests == 5
+    samples = _scrape()
+    ok = (("endpoint", "/_test/ok/"), ("method", "GET"))
+    assert samples[("suresh_http_requests_total", (*ok, ("status", "2xx")))] == 5
+    assert samples[("suresh_http_request_duration_seconds_count", ok)] == 5
+
+
+def test_the_flush_thread_writes_buffered_requests_within_the_interval(db: None, platform_client: Client) -> None:
+    with override_settings(TELEMETRY_FLUSH_SECONDS=0.05):
+        for _ in range(3):
+            assert platform_client.get("/_test/ok/").status_code == 200
+        deadline = time.monotonic() + 10
+        while request_window(5).requests < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert request_window(5).requests == 3
+    assert recorder._flusher is not None
+    assert recorder._flusher.is_alive()
+
+
 def test_rollup_copies_finished_minutes_idempotently(db: None, platform_client: Client) -> None:
     now = time.time()
     for _ in range(4):

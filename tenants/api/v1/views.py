@@ -75,14 +75,18 @@ class TenantView(BaseAPIView):
 
 
 class MemberListView(BaseListAPIView):
-    serializer_class = s.MembershipSerializer
+    serializer_class = s.MembershipSerializer  # documents each row; rows are written by membership_row_data
 
-    def get_queryset(self) -> QuerySet[Membership]:
-        return selectors.memberships_of(tenant=request_tenant(self.request))
+    def get_queryset(self) -> QuerySet[Membership, dict[str, Any]]:
+        return selectors.member_rows_of(tenant=request_tenant(self.request))
 
     @extend_schema(summary="Members of this tenant")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.list(request, *args, **kwargs)
+        rows = self.get_queryset()
+        page = self.paginate_queryset(rows)
+        if page is None:  # pagination switched off: the whole team
+            return Response([s.membership_row_data(row) for row in rows])
+        return self.get_paginated_response([s.membership_row_data(row) for row in page])
 
 
 class MemberDetailView(BaseGenericAPIView):
