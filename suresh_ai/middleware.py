@@ -1,4 +1,5 @@
-"""Cross-cutting request plumbing: request ids, body limits, session timeouts, headers, request logs."""
+"""Cross-cutting request plumbing: request ids, body limits, NUL-free query strings, session
+timeouts, headers, request logs."""
 
 from __future__ import annotations
 
@@ -78,6 +79,28 @@ class BodySizeLimitMiddleware:
                 f"The request body is {length} bytes; the limit is {limit}.",
                 {"limit_bytes": limit},
             )
+        return self.get_response(request)
+
+
+class QueryStringNulMiddleware:
+    """Refuse a NUL character anywhere in the query string (``?template=%00``) with a 400 naming the
+    parameter, for every path: PostgreSQL cannot hold NUL in text, so such a value would fail deep in
+    a query as a 500 instead of as the client's mistake."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:  # the cheap test first: most requests stop here
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    return error_response(
+                        400,
+                        "bad_request",
+                        "The query string contains a NUL character.",
+                        {name: ["A NUL character is not allowed."]},
+                    )
         return self.get_response(request)
 
 

@@ -54,6 +54,29 @@ def test_checkout_needs_a_configured_provider(alpha: TenantFixture) -> None:
     assert response.json()["code"] == "payments_not_configured"
 
 
+def test_checkout_completion_refuses_what_razorpay_never_sends(alpha: TenantFixture, razorpay: FakeRazorpay) -> None:
+    """Non-ASCII text in the signature was a 500 (the SDK's compare_digest raises TypeError)."""
+    client = alpha.key_client()
+    checkout = _checkout(client)
+    payment_id, signature = razorpay.authorise(checkout["subscription_id"])
+    body = {
+        "razorpay_payment_id": payment_id,
+        "razorpay_subscription_id": checkout["subscription_id"],
+        "razorpay_signature": signature,
+    }
+    for field, value in [
+        ("razorpay_signature", "\u00e0" * 64),
+        ("razorpay_signature", signature[:-1]),
+        ("razorpay_payment_id", "pay_\u00e9"),
+        ("razorpay_subscription_id", "sub/../x"),
+    ]:
+        response = client.post("/api/v1/billing/checkout/complete/", {**body, field: value}, content_type=JSON)
+        assert response.status_code == 400, (field, value, response.content)
+        assert list(response.json()["detail"]) == [field]
+    assert Subscription.objects.get(tenant=alpha.tenant).status == "created"  # nothing granted
+    assert client.post("/api/v1/billing/checkout/complete/", body, content_type=JSON).status_code == 200
+
+
 def test_checkout_then_verified_signature_authorises(alpha: TenantFixture, razorpay: FakeRazorpay) -> None:
     client = alpha.key_client()
     checkout = _checkout(client, "premium")

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     # invalid hosts, 429s from the rate limiter, error pages and handler500's 500s.
     "ops.telemetry.middleware.TelemetryMiddleware",
     "suresh_ai.middleware.BodySizeLimitMiddleware",
+    "suresh_ai.middleware.QueryStringNulMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

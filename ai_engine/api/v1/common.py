@@ -22,6 +22,18 @@ def actor_for(request: Request) -> Actor:
     )
 
 
+# What one Server-Sent Event of these answers is, for the OpenAPI schema (a client reads the stream
+# event by event): its name ("message" when the line is absent) and its data, a JSON text.
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["message", "done", "error"]},
+        "data": {"type": "string", "description": 'JSON: {"delta"} for a message; the outcome for done or error.'},
+    },
+    "required": ["data"],
+}
+
+
 def _sse(events: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     for event in events:
         if "delta" in event:

@@ -131,6 +131,8 @@ class LabelRequestSerializer(StrictSerializerMixin, serializers.Serializer[Any])
 
 
 class BrandVoiceSerializer(StrictSerializerMixin, serializers.ModelSerializer[BrandVoice]):
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Empty until first saved.")
+
     class Meta:
         model = BrandVoice
         fields = ("tone", "audience", "words_to_use", "words_to_avoid", "updated_at")

@@ -6,13 +6,13 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ai_engine import sentiment, services
 from ai_engine.api.v1 import serializers as s
-from ai_engine.api.v1.common import actor_for, sse_response
+from ai_engine.api.v1.common import SSE_EVENT_SCHEMA, actor_for, sse_response
 from ai_engine.catalogue import catalogue, provider_configured
 from ai_engine.models import AIRequest, AISettings
 from suresh_ai.api.views import BaseAPIView, BaseListAPIView
@@ -27,7 +27,13 @@ class CompleteView(BaseAPIView):
 
     @extend_schema(
         request=s.CompleteRequestSerializer,
-        responses=s.CompletionSerializer,
+        responses={
+            (200, "application/json"): s.CompletionSerializer,
+            (200, "text/event-stream"): OpenApiResponse(
+                SSE_EVENT_SCHEMA,
+                description='With `stream: true`: `data: {"delta"}` pieces, then `event: done` or `event: error`.',
+            ),
+        },
         summary="One AI completion through the gateway (routing, fallback, cache, quota, metering)",
         tags=["ai"],
     )

@@ -67,10 +67,21 @@ class CheckoutSerializer(serializers.Serializer[Any]):
     coupon = serializers.CharField(allow_blank=True)
 
 
+_RAZORPAY_ID = r"^[A-Za-z0-9_]{1,64}$"
+
+
 class CheckoutCompleteSerializer(StrictSerializerMixin, serializers.Serializer[Subscription]):
-    razorpay_payment_id = serializers.CharField(max_length=64)
-    razorpay_subscription_id = serializers.CharField(max_length=64)
-    razorpay_signature = serializers.CharField(max_length=128)
+    # What Checkout hands back: Razorpay's ids and a hex HMAC-SHA256. Anything else is refused here;
+    # the SDK's signature check cannot even compare non-ASCII text (a TypeError, so a 500).
+    razorpay_payment_id = serializers.RegexField(
+        _RAZORPAY_ID, error_messages={"invalid": "A Razorpay payment id, like pay_29QQoUBi66xm2f."}
+    )
+    razorpay_subscription_id = serializers.RegexField(
+        _RAZORPAY_ID, error_messages={"invalid": "A Razorpay subscription id, like sub_00000000000001."}
+    )
+    razorpay_signature = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$", error_messages={"invalid": "The payment signature: 64 hexadecimal characters."}
+    )
 
 
 class BillingProfileSerializer(CachedFieldsMixin, serializers.ModelSerializer[BillingProfile]):

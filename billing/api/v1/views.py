@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +26,7 @@ from billing.selectors import (
     referral_summary,
     subscription_for,
 )
-from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView, BaseListAPIView
+from suresh_ai.api.views import BaseAPIView, BaseGenericAPIView, BaseListAPIView, ErrorSerializer
 from suresh_ai.errors import NotFound
 from suresh_ai.tenancy import request_tenant
 from tenants.models import Membership, Role, Tenant
@@ -218,6 +218,9 @@ class PdfRenderer(BaseRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if isinstance(data, bytes):
             return data
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"  # an error in our JSON shape says it is JSON
         return JSONRenderer().render(data)
 
 
@@ -230,7 +233,10 @@ class PlanChangeQuoteView(BillingWriter, BaseAPIView):
 
     @extend_schema(
         parameters=[s.PlanChangeRequestSerializer],
-        responses=s.PlanChangeQuoteSerializer,
+        responses={
+            200: s.PlanChangeQuoteSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="No paid subscription to change (no_paid_subscription)."),
+        },
         summary="What changing plan would cost, before confirming (changes nothing)",
         tags=["billing"],
     )

@@ -115,7 +115,12 @@ class MembershipUpdateSerializer(StrictSerializerMixin, serializers.Serializer[M
 
 
 class InvitationSerializer(CachedFieldsMixin, serializers.ModelSerializer[Invitation]):
-    invited_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    invited_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="email",
+        read_only=True,
+        allow_null=True,
+        help_text="Empty when an API key sent it or the inviter's account is gone.",
+    )
 
     class Meta:
         model = Invitation
@@ -129,7 +134,12 @@ class InvitationCreateSerializer(StrictSerializerMixin, serializers.Serializer[I
 
 
 class ApiKeySerializer(CachedFieldsMixin, serializers.ModelSerializer[ApiKey]):
-    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="email",
+        read_only=True,
+        allow_null=True,
+        help_text="Empty when made with an API key or by the platform, or the account is gone.",
+    )
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:

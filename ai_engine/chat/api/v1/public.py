@@ -13,7 +13,6 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.utils.cache import patch_vary_headers
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission
@@ -21,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from ai_engine.api.v1.common import sse_response
+from ai_engine.api.v1.common import SSE_EVENT_SCHEMA, sse_response
 from ai_engine.chat import selectors, services
 from ai_engine.chat.api.v1 import serializers as s
 from ai_engine.chat.api.v1.views import SSE_DESCRIPTION, wire_events
@@ -186,7 +185,7 @@ class PublicMessageView(WidgetAPIView):
 
     @extend_schema(
         request=s.MessagePostSerializer,
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description=SSE_DESCRIPTION)},
+        responses={(200, "text/event-stream"): OpenApiResponse(SSE_EVENT_SCHEMA, description=SSE_DESCRIPTION)},
         parameters=[SITE_KEY, VISITOR_TOKEN],
         auth=[],
         summary="Widget: send the visitor's message; the answer streams back",

@@ -7,14 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ai_engine.api.v1.common import actor_for, sse_response
+from ai_engine.api.v1.common import SSE_EVENT_SCHEMA, actor_for, sse_response
 from ai_engine.chat import selectors, services
 from ai_engine.chat.api.v1 import serializers as s
 from ai_engine.chat.knowledge import knowledge_search, question_query
@@ -284,7 +283,7 @@ class ConversationMessageView(ChatFeature, BaseAPIView):
 
     @extend_schema(
         request=s.MessagePostSerializer,
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description=SSE_DESCRIPTION)},
+        responses={(200, "text/event-stream"): OpenApiResponse(SSE_EVENT_SCHEMA, description=SSE_DESCRIPTION)},
         summary="Send a customer message; the answer streams back (or the conversation goes to a person)",
         tags=TAGS,
     )
