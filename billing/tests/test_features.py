@@ -50,7 +50,7 @@ def test_plan_gated_page_explains_the_feature_inside_the_layout(alpha: TenantFix
     assert '<nav aria-label="Main">' in html  # the normal layout, with navigation
     assert '<h1 id="locked-h">Multi-touch attribution</h1>' in html
     assert "seven models side by side" in html
-    assert "Not in your plan (Pro).</strong>\n  It comes with Premium and Platinum." in html
+    assert "Multi-touch attribution is not in your plan (Pro).</strong>\n  It comes with Premium and Platinum." in html
     assert 'href="/billing/#plans-h">See plans and upgrade</a>' in html
     analyst = login_client(alpha, make_member(alpha.tenant, Role.ANALYST)).get("/analytics/attribution/")
     assert analyst.status_code == 403
