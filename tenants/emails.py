@@ -28,11 +28,15 @@ def _logo_version(data: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:12]
 
 
+def public_url(host: str, path: str = "/") -> str:
+    """An absolute link to ``path`` on ``host`` as users reach it (PUBLIC_URL_SCHEME and _PORT)."""
+    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
+    return f"{settings.PUBLIC_URL_SCHEME}://{host}{port}{path}"
+
+
 def logo_url(tenant: Tenant) -> str:
     version = _logo_version(logo_data(tenant))
-    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
-    host = f"{tenant.slug}.{settings.TENANT_BASE_DOMAIN}"
-    return f"{settings.PUBLIC_URL_SCHEME}://{host}{port}/brand/logo?v={version}"
+    return public_url(f"{tenant.slug}.{settings.TENANT_BASE_DOMAIN}", f"/brand/logo?v={version}")
 
 
 def brand_for(tenant: Tenant | None) -> dict[str, str]:

@@ -24,6 +24,7 @@ from billing.selectors import entitlements_for_tenant
 from billing.services import referral_record, trial_start
 from suresh_ai.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from suresh_ai.tenancy import db
+from tenants.emails import public_url
 from tenants.models import (
     ROLE_RANK,
     ApiKey,
@@ -250,8 +251,7 @@ def signup_email_send(*, token: str) -> bool:
 
     request = signup_request_read(token=token)
     has_account = User.objects.filter(email__iexact=request.email, is_active=True).exists()
-    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
-    link = f"{settings.PUBLIC_URL_SCHEME}://{settings.PLATFORM_DOMAIN}{port}/signup/confirm/{token}/"
+    link = public_url(settings.PLATFORM_DOMAIN, f"/signup/confirm/{token}/")
     branded_email_send(
         tenant=None,
         to=request.email,
@@ -572,8 +572,7 @@ def api_key_resolve(*, raw_key: str) -> ApiKey | None:
 
 def tenant_url(*, tenant: Tenant, path: str) -> str:
     """An absolute link to ``path`` on the tenant's own domain (for emails)."""
-    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
-    return f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(tenant.slug)}{port}{path}"
+    return public_url(tenant_domain_for(tenant.slug), path)
 
 
 def invitation_accept_url(*, tenant: Tenant, token: str) -> str:
@@ -716,9 +715,8 @@ def workspaces_email_send(*, user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return False
-    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
     workspaces = [
-        {"name": t.brand_name, "url": f"{settings.PUBLIC_URL_SCHEME}://{tenant_domain_for(t.slug)}{port}/login/"}
+        {"name": t.brand_name, "url": public_url(tenant_domain_for(t.slug), "/login/")}
         for t in tenants_of_user(user_id=user.pk)
     ]
     branded_email_send(

@@ -34,6 +34,7 @@ from suresh_ai.api.ratelimit import limit_posts_per_ip
 from suresh_ai.errors import ApplicationError
 from suresh_ai.tenancy import is_verified, request_tenant
 from tenants import services
+from tenants.emails import public_url
 from tenants.forms import (
     AcceptInvitationForm,
     LoginForm,
@@ -60,9 +61,7 @@ def _is_public(request: HttpRequest) -> bool:
     return _tenant(request).schema_name == settings.PUBLIC_SCHEMA_NAME
 
 
-def site_url(host: str, path: str = "/") -> str:
-    port = f":{settings.PUBLIC_URL_PORT}" if settings.PUBLIC_URL_PORT else ""
-    return f"{settings.PUBLIC_URL_SCHEME}://{host}{port}{path}"
+site_url = public_url  # the name the web views use
 
 
 def member_required(minimum: str = Role.VIEWER) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
